@@ -1,0 +1,43 @@
+# mailcore: `make demo` and `make test` work from a fresh clone on a fresh
+# Debian-based machine with Python 3.11+ (contract §2).
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test lint vectors bench system-deps clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+# Real servers the tests start themselves (OpenLDAP for the directory tests).
+system-deps:
+	@if [ ! -x /usr/sbin/slapd ] || ! command -v ldapsearch >/dev/null 2>&1; then \
+		echo "installing slapd and ldap-utils"; \
+		apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slapd ldap-utils >/dev/null; \
+	fi
+
+demo: $(STAMP)
+	$(PY) -m demo
+
+test: $(STAMP) system-deps
+	$(PY) -m ruff check mailcore tests benchmarks demo
+	$(PY) -m pytest
+	$(PY) -m mailcore vectors run
+	$(PY) -m benchmarks --quick
+
+lint: $(STAMP)
+	$(PY) -m ruff check mailcore tests benchmarks demo
+
+vectors: $(STAMP)
+	$(PY) -m mailcore vectors run
+
+bench: $(STAMP)
+	$(PY) -m benchmarks
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info

@@ -1,0 +1,5 @@
+"""``python -m mailcore``."""
+
+from mailcore.cli import launch
+
+launch()

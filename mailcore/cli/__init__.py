@@ -1,0 +1,58 @@
+"""The ``mailcore`` command line (contract §5)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import NoReturn
+
+from mailcore import __version__
+from mailcore.cli._marking import add_marking_commands
+from mailcore.cli._runtime import EXIT_USAGE, UsageError, run_guarded
+from mailcore.cli._vectors import add_vector_commands
+from mailcore.policy import load_policy
+
+__all__ = ["launch", "main"]
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a usage error in one line and exits 2."""
+
+    def error(self, message: str) -> NoReturn:
+        print(f"mailcore: {message} (see '{self.prog} --help')", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command tree."""
+    parser = _Parser(prog="mailcore", description="Secure enterprise mail content tools.")
+    parser.add_argument("--policy", metavar="FILE", help="policy file (TOML); default: built-in defaults")
+    parser.add_argument("--version", action="version", version=f"mailcore {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=_Parser)
+    add_marking_commands(commands)
+    add_vector_commands(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:
+        return int(stop.code or 0)
+
+    def run() -> int:
+        if not hasattr(args, "handler"):
+            raise UsageError("no command given")
+        policy = load_policy(args.policy)
+        result: int = args.handler(args, policy)
+        return result
+
+    return run_guarded(run)
+
+
+def launch() -> NoReturn:
+    """Console-script entry point."""
+    sys.exit(main())

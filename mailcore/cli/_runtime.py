@@ -1,0 +1,118 @@
+"""What every command shares: input, output, errors and exit codes.
+
+Exit codes (contract §5): 0 done, 1 refused or failed on the merits,
+2 usage error or malformed input, 3 a needed service is unavailable.  No
+traceback reaches the user; output files are written whole or not at all.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from mailcore.errors import DirectoryUnavailable, MailcoreError, MalformedInput
+
+__all__ = [
+    "EXIT_FAILED",
+    "EXIT_OK",
+    "EXIT_UNAVAILABLE",
+    "EXIT_USAGE",
+    "UsageError",
+    "exit_code_for",
+    "read_input",
+    "write_json",
+    "write_output",
+]
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_UNAVAILABLE = 3
+
+
+class UsageError(Exception):
+    """A command line that cannot be carried out as written."""
+
+
+def exit_code_for(error: BaseException) -> int:
+    """The contract's exit code for an exception."""
+    if isinstance(error, DirectoryUnavailable):
+        return EXIT_UNAVAILABLE
+    if isinstance(error, MalformedInput | UsageError):
+        return EXIT_USAGE
+    if isinstance(error, MailcoreError):
+        return EXIT_FAILED
+    if isinstance(error, OSError):
+        return EXIT_USAGE
+    return EXIT_FAILED
+
+
+def one_line(error: BaseException) -> str:
+    """The single stderr line for an error."""
+    if isinstance(error, OSError) and error.strerror:
+        name = f" {error.filename}" if error.filename else ""
+        return f"cannot use{name}: {error.strerror}"
+    text = str(error) or type(error).__name__
+    return " ".join(text.split())
+
+
+def run_guarded(action: Callable[[], int]) -> int:
+    """Run a command; turn any exception into one line and an exit code."""
+    try:
+        return action()
+    except KeyboardInterrupt:
+        print("mailcore: interrupted", file=sys.stderr)
+        return EXIT_FAILED
+    except BrokenPipeError:
+        # The reader went away (e.g. piped into head): not an error of ours.
+        sys.stderr.close()
+        return EXIT_OK
+    except Exception as error:  # the CLI's one catch-all: no tracebacks
+        prefix = "" if isinstance(error, MailcoreError | OSError | UsageError) else "internal error: "
+        print(f"mailcore: {prefix}{one_line(error)}", file=sys.stderr)
+        return exit_code_for(error)
+
+
+def read_input(path: str | None) -> bytes:
+    """The bytes of a message argument: a path, ``-`` or absent for stdin."""
+    if path is None or path == "-":
+        return sys.stdin.buffer.read()
+    return Path(path).read_bytes()
+
+
+@contextmanager
+def _atomic(path: str) -> Iterator[Any]:
+    target = Path(path)
+    handle = tempfile.NamedTemporaryFile(
+        "wb", dir=target.parent or Path("."), prefix=f".{target.name}.", delete=False
+    )
+    try:
+        yield handle
+        handle.close()
+        os.replace(handle.name, target)
+    except BaseException:
+        handle.close()
+        os.unlink(handle.name)
+        raise
+
+
+def write_output(data: bytes, path: str | None) -> None:
+    """Write a result to ``-o FILE`` (whole or not at all) or stdout."""
+    if path is None or path == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    with _atomic(path) as handle:
+        handle.write(data)
+
+
+def write_json(document: Any, path: str | None = None) -> None:
+    """A JSON report, one document, newline-terminated."""
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    write_output(text.encode("utf-8"), path)

@@ -1,0 +1,116 @@
+"""The mailcore exception tree.
+
+Our exception hierarchy::
+
+    * MailcoreError                     base of everything mailcore raises on purpose
+      x MalformedInput (ValueError)     input that does not parse; .where names the place
+        + PolicyError                   a policy file that is not valid; .key names the key
+        + MalformedMessage              a message that cannot be read as RFC 5322
+        + MarkingSyntaxError            a protective marking that does not parse
+        + MarkingListError              an administrator's markings list entry is invalid
+        + VectorFormatError             a conformance vector file is not valid
+      x DirectoryUnavailable            a certificate directory cannot be reached
+      x MarkingError                    a marking was refused on its merits
+        + MarkingDowngrade              a reply/forward would lower the original marking
+        + MarkingNotOffered             a marking is above what the policy offers
+        + MarkingCheckFailed            a message failed a gateway marking check
+
+A caller who wants "anything mailcore refused" catches :class:`MailcoreError`;
+a caller who only cares about bad input catches :class:`MalformedInput` (or
+plain :class:`ValueError`).
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "DirectoryUnavailable",
+    "MailcoreError",
+    "MalformedInput",
+    "MalformedMessage",
+    "MarkingDowngrade",
+    "MarkingError",
+    "MarkingCheckFailed",
+    "MarkingListError",
+    "MarkingNotOffered",
+    "MarkingSyntaxError",
+    "PolicyError",
+    "VectorFormatError",
+]
+
+
+class MailcoreError(Exception):
+    """Base class of every error mailcore raises deliberately."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class MalformedInput(MailcoreError, ValueError):
+    """Input could not be read; ``where`` says which input and where in it."""
+
+    def __init__(self, message: str, *, where: str | None = None) -> None:
+        super().__init__(f"{where}: {message}" if where else message)
+        self.where = where
+        self.detail = message
+
+
+class PolicyError(MalformedInput):
+    """A policy file (or policy value) is not valid; ``key`` names the key."""
+
+    def __init__(
+        self, message: str, *, key: str | None = None, where: str | None = None
+    ) -> None:
+        super().__init__(message, where=where)
+        self.key = key
+
+
+class MalformedMessage(MalformedInput):
+    """A message could not be read as an RFC 5322 message."""
+
+
+class MarkingSyntaxError(MalformedInput):
+    """A protective marking does not follow the grammar (or strict rules)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        defects: tuple[str, ...] = (),
+        where: str | None = None,
+    ) -> None:
+        super().__init__(message, where=where)
+        self.defects = defects
+
+
+class MarkingListError(PolicyError):
+    """An entry of the administrator's markings list is not valid."""
+
+
+class VectorFormatError(MalformedInput):
+    """A conformance vector suite is not in the documented format."""
+
+
+class DirectoryUnavailable(MailcoreError):
+    """A certificate directory could not be reached or timed out."""
+
+
+class MarkingError(MailcoreError):
+    """A marking operation was refused on its merits (not bad input)."""
+
+
+class MarkingDowngrade(MarkingError):
+    """A reply or forward asked for a marking lower than the original's."""
+
+    def __init__(self, message: str, *, original: str, requested: str) -> None:
+        super().__init__(message)
+        self.original = original
+        self.requested = requested
+
+
+class MarkingNotOffered(MarkingError):
+    """A requested marking is above the highest one the policy offers."""
+
+
+class MarkingCheckFailed(MarkingError):
+    """A message's marking is above the allowed level, unmarked or unreadable."""

@@ -1,0 +1,346 @@
+"""Marking outgoing messages, replies and forwards."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from email.utils import getaddresses
+from typing import Any
+
+from mailcore._message import MessageInput, RawMessage
+from mailcore.errors import (
+    MarkingDowngrade,
+    MarkingError,
+    MarkingNotOffered,
+    MarkingSyntaxError,
+    MalformedMessage,
+)
+from mailcore.marking._list import MarkingsList, parse_value
+from mailcore.marking._model import Caveat, Marking
+from mailcore.marking._parse import _SIMPLE_EMAIL
+from mailcore.marking._read import read_marking
+from mailcore.marking._subject import fold_subject, rewrite_subject
+from mailcore.marking._vocab import SEC_RANK, SEC_VALUES, Family, family_for_version
+from mailcore.policy import ClassificationPolicy, Policy
+
+__all__ = ["MarkedMessage", "apply_marking", "combine_markings", "convert_marking", "resolve_marking"]
+
+HEADER = "X-Protective-Marking"
+
+# PSPF 2018 transition (reference note §4.4): what a 2012.3 DLM becomes.
+_DLM_TO_ACCESS = {
+    "Sensitive:Personal": "Personal-Privacy",
+    "Sensitive:Legal": "Legal-Privilege",
+}
+_ACCESS_TO_DLM = {value: key for key, value in _DLM_TO_ACCESS.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class MarkedMessage:
+    """The result of :func:`apply_marking`."""
+
+    message: bytes
+    marking: Marking
+    inherited: Marking | None
+    warnings: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """A summary: the marking written and what it came from."""
+        return {
+            "marking": self.marking.header_value(),
+            "subject_tag": self.marking.subject_tag(),
+            "inherited": None if self.inherited is None else self.inherited.medium_form(),
+            "warnings": list(self.warnings),
+        }
+
+
+def _level_for_rank(rank: int, family: Family) -> str:
+    """The lowest level of ``family`` that protects at least ``rank``."""
+    for value in SEC_VALUES[family]:
+        if SEC_RANK[value] >= rank:
+            return value
+    return SEC_VALUES[family][-1]
+
+
+def convert_marking(marking: Marking, version: str) -> Marking:
+    """Carry a marking into the vocabulary of EPMS ``version``.
+
+    Legacy levels move up to the nearest level that protects at least as
+    much (UNCLASSIFIED -> OFFICIAL, a DLM -> OFFICIAL:Sensitive, CONFIDENTIAL
+    -> SECRET), 2012.3 DLMs become ACCESS markers or the CABINET caveat, and
+    the reverse for a 2012.3 policy.  Foreign markings cannot be converted.
+    """
+    target = family_for_version(version) or Family.EPMS_2018
+    rank = marking.rank
+    if rank is None:
+        raise MarkingError(
+            f"the marking {marking.medium_form()!r} cannot be carried into "
+            f"EPMS {version}: its level is unknown"
+        )
+    source_ok = marking.sec is None or marking.sec in SEC_VALUES[target]
+    if source_ok and (marking.dlm is None or target is Family.EPMS_2012) and (
+        not marking.access or target is Family.EPMS_2018
+    ):
+        return marking
+    caveats = list(marking.caveats)
+    access = list(marking.access)
+    if target is Family.EPMS_2018:
+        if marking.dlm in _DLM_TO_ACCESS:
+            access.append(_DLM_TO_ACCESS[marking.dlm])
+        if marking.dlm == "Sensitive:Cabinet":
+            caveats.append(Caveat("SH", "CABINET"))
+        caveats = [Caveat("C", c.value) if c.type == "SC" else c for c in caveats]
+        return marking.replace(
+            sec=_level_for_rank(rank, target),
+            dlm=None,
+            caveats=tuple(dict.fromkeys(caveats)),
+            access=tuple(dict.fromkeys(access)),
+            downto=None if marking.downto is None else _level_for_rank(
+                SEC_RANK.get(marking.downto, 0), target
+            ),
+        )
+    # Into 2012.3 (or 2005.6): levels between the listed ones take a DLM.
+    sec = _level_for_rank(rank, target)
+    dlm = marking.dlm
+    if target is Family.EPMS_2012 and SEC_RANK[sec] > rank and rank > 10 and rank < 30:
+        sec = "UNCLASSIFIED"
+        dlm = "Sensitive"
+    if target is Family.EPMS_2012 and access:
+        dlm = _ACCESS_TO_DLM.get(access[0], "Sensitive")
+    return marking.replace(sec=sec, dlm=dlm, access=())
+
+
+def combine_markings(markings: Sequence[Marking]) -> Marking:
+    """One marking for several inputs (ISM-0270: the highest wins).
+
+    SEC is the highest, CAVEAT and ACCESS the union; EXPIRES/DOWNTO survive
+    only if every input has the same (an aggregate is never downgraded
+    automatically); ORIGIN only if every input has the same.
+    """
+    if not markings:
+        raise ValueError("combine_markings needs at least one marking")
+    highest = max(markings, key=lambda m: m.rank if m.rank is not None else -1)
+    caveats: dict[Caveat, None] = {}
+    access: dict[str, None] = {}
+    for marking in markings:
+        caveats.update(dict.fromkeys(marking.caveats))
+        access.update(dict.fromkeys(marking.access))
+    expiry = {(m.expires, m.downto) for m in markings}
+    expires, downto = expiry.pop() if len(expiry) == 1 else (None, None)
+    origins = {m.origin for m in markings}
+    dlms = {m.dlm for m in markings if m.dlm is not None}
+    return highest.replace(
+        dlm=highest.dlm if len(dlms) <= 1 else max(dlms, key=lambda d: (d == "Sensitive:Cabinet", d)),
+        caveats=tuple(caveats),
+        access=tuple(access),
+        expires=expires,
+        downto=downto,
+        origin=origins.pop() if len(origins) == 1 else None,
+        defects=(),
+    )
+
+
+def resolve_marking(text: str, markings: MarkingsList) -> Marking:
+    """A marking from a display value of the list or a marking value.
+
+    A value not in the list is accepted if it is valid for the list's version
+    and not above the highest level the list offers (ISM-0272).
+    """
+    entry = markings.find(text)
+    if entry is not None:
+        return entry.marking
+    try:
+        marking = parse_value(text, markings.version)
+    except MarkingSyntaxError as error:
+        raise MarkingSyntaxError(
+            f"{text!r} is neither a display value of the markings list nor a "
+            f"valid EPMS {markings.version} marking ({error.detail})",
+            defects=error.defects,
+            where="--marking",
+        ) from None
+    if (marking.rank or 0) > markings.highest_rank:
+        raise MarkingNotOffered(
+            f"{marking.medium_form()!r} is above the highest marking the policy offers"
+        )
+    return marking
+
+
+def _author(raw: RawMessage) -> str:
+    value = raw.first("From")
+    if not value:
+        raise MalformedMessage(
+            "the message has no From field, so there is no author for ORIGIN",
+            where="From",
+        )
+    addresses = [a for _, a in getaddresses([value]) if a]
+    if not addresses or not _SIMPLE_EMAIL.match(addresses[0]):
+        raise MalformedMessage(
+            f"{value!r} has no plain address to use as ORIGIN (EPMS simple-email)",
+            where="From",
+        )
+    return addresses[0]
+
+
+def _inherit(
+    originals: Sequence[MessageInput], version: str
+) -> tuple[Marking | None, list[str]]:
+    """The combined marking of the originals, converted to ``version``."""
+    found: list[Marking] = []
+    unknown: list[str] = []
+    for index, original in enumerate(originals, start=1):
+        read = read_marking(original)
+        if not read.marked:
+            continue
+        if read.rank is None or read.marking is None:
+            unknown.append(f"original {index}: its marking cannot be judged")
+            continue
+        best = max(read.all_markings, key=lambda m: m.rank or 0)
+        found.append(convert_marking(best, version))
+    return (combine_markings(found) if found else None), unknown
+
+
+def _is_downgrade(requested: Marking, inherited: Marking) -> bool:
+    return (requested.rank or 0) < (inherited.rank or 0)
+
+
+def apply_marking(
+    message: MessageInput,
+    marking: str | Marking | None = None,
+    *,
+    policy: Policy | ClassificationPolicy | None = None,
+    originals: Sequence[MessageInput] = (),
+    origin: str | None = None,
+) -> MarkedMessage:
+    """Mark an outgoing message: one header field and one subject tag.
+
+    ``marking`` is a display value from the policy's list, a marking value,
+    a :class:`Marking`, or None for the default: the originals' marking on a
+    reply/forward (``originals``), else the policy default.  A marking lower
+    than the originals' is refused, warned about or allowed per the policy's
+    ``downgrade``.  Every other byte of the message stays as it was.
+    """
+    settings = _classification(policy)
+    raw = RawMessage(message)
+    version = settings.version
+    warnings: list[str] = []
+    inherited, unknown = _inherit(originals, version)
+    if unknown:
+        text = "; ".join(unknown)
+        if settings.downgrade == "reject":
+            raise MarkingError(f"{text}; refusing to risk a downgrade")
+        warnings.append(text)
+
+    if marking is None:
+        chosen = inherited or resolve_marking(settings.default, settings.markings)
+        keep_origin = inherited is not None
+    else:
+        requested = (
+            marking if isinstance(marking, Marking)
+            else resolve_marking(marking, settings.markings)
+        )
+        requested = requested.replace(version=None, namespace=None, origin=None)
+        chosen, keep_origin = _against_original(requested, inherited, settings, warnings)
+
+    author = origin or _author(raw)
+    if not _SIMPLE_EMAIL.match(author):
+        raise MarkingSyntaxError(f"{author!r} is not a plain address", where="ORIGIN")
+    final = chosen.replace(
+        version=version,
+        namespace=settings.namespace,
+        origin=chosen.origin if keep_origin and chosen.origin else author,
+        defects=(),
+    )
+    _validate(final, version)
+    return MarkedMessage(_write(raw, final), final, inherited, tuple(warnings))
+
+
+def _against_original(
+    requested: Marking,
+    inherited: Marking | None,
+    settings: ClassificationPolicy,
+    warnings: list[str],
+) -> tuple[Marking, bool]:
+    if inherited is None:
+        return requested, False
+    if _is_downgrade(requested, inherited):
+        text = (
+            f"{requested.medium_form()!r} is lower than the original's "
+            f"{inherited.medium_form()!r} (ISM-1089)"
+        )
+        if settings.downgrade == "reject":
+            raise MarkingDowngrade(
+                text, original=inherited.medium_form(), requested=requested.medium_form()
+            )
+        if settings.downgrade == "warn":
+            warnings.append(text)
+        return requested, False
+    # Same level or higher: keep the original's restrictions (ISM-1089).
+    caveats = tuple(dict.fromkeys(requested.caveats + inherited.caveats))
+    access = tuple(dict.fromkeys(requested.access + inherited.access))
+    keep_expiry = (
+        requested.expires is None
+        and inherited.downto is not None
+        and (SEC_RANK.get(inherited.downto, 99) < SEC_RANK.get(requested.sec or "", -1))
+    )
+    merged = requested.replace(
+        caveats=caveats,
+        access=access,
+        dlm=requested.dlm or inherited.dlm,
+        expires=inherited.expires if keep_expiry else requested.expires,
+        downto=inherited.downto if keep_expiry else requested.downto,
+        origin=inherited.origin,
+    )
+    same = merged.medium_form() == inherited.medium_form()
+    return merged, same
+
+
+def _validate(marking: Marking, version: str) -> None:
+    try:
+        parse_value(marking.medium_form(), version)
+    except MarkingSyntaxError as error:
+        raise MarkingError(
+            f"the resulting marking {marking.medium_form()!r} is not valid for "
+            f"EPMS {version}: {error.detail}"
+        ) from None
+
+
+def _classification(policy: Policy | ClassificationPolicy | None) -> ClassificationPolicy:
+    if policy is None:
+        return ClassificationPolicy()
+    if isinstance(policy, Policy):
+        return policy.classification
+    return policy
+
+
+def _write(raw: RawMessage, marking: Marking) -> bytes:
+    linesep = raw.linesep.decode("ascii")
+    header_value = marking.header_value(fold=True, linesep=linesep)
+    edits: list[tuple[Any, bytes]] = []
+    existing = [f for f in raw.fields if f.name.lower() == HEADER.lower()]
+    unchanged = (
+        len(existing) == 1
+        and existing[0].name == HEADER
+        and raw.data[existing[0].value_start : existing[0].end].decode(
+            "utf-8", "surrogateescape"
+        ).rstrip("\r\n").lstrip(" ")
+        == header_value
+    )
+    if not unchanged:
+        new_field = raw.encode_field(HEADER, header_value)
+        if existing:
+            edits.append((existing[0], new_field))
+            edits.extend((field, b"") for field in existing[1:])
+        else:
+            edits.append((None, new_field))
+    for name in ("Subject", "Thread-Topic"):
+        fields = [f for f in raw.fields if f.name.lower() == name.lower()]
+        if not fields:
+            if name == "Subject":
+                edits.append((None, raw.encode_field("Subject", marking.subject_tag())))
+            continue
+        for field in fields:
+            old = raw.value(field)
+            new = fold_subject(rewrite_subject(old, marking, linesep), linesep)
+            if new != old:
+                edits.append((field, raw.encode_field(field.name, new)))
+    return raw.replace_fields(edits) if edits else raw.data

@@ -1,0 +1,255 @@
+"""The protective marking value and its canonical text forms."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from mailcore.errors import MarkingSyntaxError
+from mailcore.marking._vocab import DLM_RANK, GOV_AU, SEC_RANK
+
+__all__ = ["Caveat", "Defect", "Marking"]
+
+# EPMS 2024 §6: a marking is at most 998 ASCII characters; RFC 5322 §2.1.1
+# asks for lines of at most 78 characters, so folding starts there.
+MAX_MARKING_LENGTH = 998
+FOLD_WIDTH = 78
+
+_GEN_DATE = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})"
+    r"(?:T(\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(Z|[+-]\d{2}:\d{2})?)?\Z"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Defect:
+    """A deviation from the standard found while reading a marking.
+
+    ``code`` is a stable snake_case name (what the JSON reports carry);
+    ``detail`` says what was seen and where.  Advisory defects break a
+    recommendation rather than the grammar: strict mode does not refuse them.
+    """
+
+    code: str
+    detail: str
+    advisory: bool = False
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.detail}"
+
+
+@dataclass(frozen=True, slots=True)
+class Caveat:
+    """One ``CAVEAT=type:value`` element, e.g. ``Caveat("RI", "AUSTEO")``."""
+
+    type: str
+    value: str
+
+    def __str__(self) -> str:
+        return f"{self.type}:{self.value}"
+
+
+def escape_text(value: str) -> str:
+    r"""Escape ``\`` and ``,`` as the grammar requires (EPMS 2024 Table 3)."""
+    if "\\" in value:
+        value = value.replace("\\", "\\\\")
+    if "," in value:
+        value = value.replace(",", "\\,")
+    return value
+
+
+def _check_printable(name: str, value: str) -> None:
+    # Only printable US-ASCII may appear (EPMS 2024 Table 3 safe-char); this
+    # also refuses CR and LF, which could otherwise inject header fields.
+    for char in value:
+        if not " " <= char <= "~":
+            raise MarkingSyntaxError(
+                f"{name} value {value!r} contains {char!r}; only printable "
+                "ASCII is allowed in a protective marking",
+                defects=("non_printable",),
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class Marking:
+    """An email protective marking (EPMS 2005.6 to 2024.1).
+
+    Values are kept in their canonical spelling.  Markings of a foreign
+    namespace keep their values as found: the gov.au vocabulary is never
+    applied to them, and they have no :attr:`rank`.  ``defects`` records what
+    the lenient parser had to forgive; it does not take part in equality.
+    """
+
+    sec: str | None
+    dlm: str | None = None
+    caveats: tuple[Caveat, ...] = ()
+    access: tuple[str, ...] = ()
+    expires: str | None = None
+    downto: str | None = None
+    note: str | None = None
+    origin: str | None = None
+    version: str | None = None
+    namespace: str | None = None
+    extras: tuple[tuple[str, str], ...] = ()
+    defects: tuple[Defect, ...] = field(default=(), compare=False)
+
+    # -- facts ---------------------------------------------------------------
+
+    @property
+    def is_foreign(self) -> bool:
+        """True when ``NS`` names a namespace other than gov.au."""
+        return (
+            self.namespace is not None
+            and self.namespace.casefold() != GOV_AU
+        )
+
+    @property
+    def rank(self) -> int | None:
+        """Position on mailcore's common scale (UNOFFICIAL = 0), or None.
+
+        None means the level cannot be judged: a foreign namespace, an
+        unknown value, or no classification at all.
+        """
+        if self.is_foreign:
+            return None
+        ranks: list[int] = []
+        if self.sec is not None:
+            sec_rank = SEC_RANK.get(self.sec)
+            if sec_rank is None and ":" in self.sec:
+                # 2005.6 privacy suffix: SEC=IN-CONFIDENCE:STAFF
+                sec_rank = SEC_RANK.get(self.sec.split(":", 1)[0])
+            if sec_rank is None:
+                return None
+            ranks.append(sec_rank)
+        if self.dlm is not None:
+            dlm_rank = DLM_RANK.get(self.dlm)
+            if dlm_rank is None:
+                return None
+            ranks.append(dlm_rank)
+        return max(ranks) if ranks else None
+
+    @property
+    def expires_at(self) -> datetime | None:
+        """EXPIRES as a time if it is a date (midnight UTC if no time).
+
+        EPMS 2024 §2.1 genDate: "if missing the time is assumed to be
+        T00:00:00Z"; a time without an offset is read as UTC too.  None when
+        EXPIRES is absent or an event description.
+        """
+        if self.expires is None:
+            return None
+        match = _GEN_DATE.match(self.expires)
+        if match is None:
+            return None
+        try:
+            text = self.expires.replace("Z", "+00:00")
+            if "T" not in text:
+                text += "T00:00:00+00:00"
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            return None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return moment
+
+    # -- text forms ----------------------------------------------------------
+
+    def medium_form(self) -> str:
+        """The subject form without brackets, in canonical order."""
+        return ", ".join(self._fields(long_form=False))
+
+    def subject_tag(self) -> str:
+        """The subject tag, e.g. ``[SEC=OFFICIAL:Sensitive]``."""
+        return "[" + self.medium_form() + "]"
+
+    def header_value(self, *, fold: bool = False, linesep: str = "\r\n") -> str:
+        """The ``X-Protective-Marking`` value (long form, canonical order).
+
+        With ``fold``, lines are broken only after ``", "`` (the line ends in
+        the comma, the next starts with one space), so that unfolding can
+        never split a value (reference note §9 item 1).
+        """
+        parts = self._fields(long_form=True)
+        text = ", ".join(parts)
+        if len(text) > MAX_MARKING_LENGTH:
+            raise MarkingSyntaxError(
+                f"marking is {len(text)} characters long; EPMS allows at "
+                f"most {MAX_MARKING_LENGTH}",
+                defects=("too_long",),
+            )
+        if not fold:
+            return text
+        return _fold(parts, linesep, first_line_used=len("X-Protective-Marking: "))
+
+    def _fields(self, *, long_form: bool) -> list[str]:
+        parts: list[str] = []
+        add = parts.append
+        if long_form:
+            if self.version is not None:
+                add("VER=" + self.version)
+            if self.namespace is not None:
+                add("NS=" + self.namespace)
+        if self.sec is not None:
+            add("SEC=" + self.sec)
+        if self.dlm is not None:
+            add("DLM=" + self.dlm)
+        for caveat in self.caveats:
+            add(f"CAVEAT={caveat.type}:{escape_text(caveat.value)}")
+        for access in self.access:
+            add("ACCESS=" + access)
+        if self.expires is not None:
+            add("EXPIRES=" + escape_text(self.expires))
+        if self.downto is not None:
+            add("DOWNTO=" + self.downto)
+        if long_form:
+            for key, value in self.extras:
+                add(f"{key}={escape_text(value)}")
+            if self.note is not None:
+                add("NOTE=" + escape_text(self.note))
+            if self.origin is not None:
+                add("ORIGIN=" + self.origin)
+        for part in parts:
+            _check_printable(part.split("=", 1)[0], part)
+        return parts
+
+    # -- conversions ---------------------------------------------------------
+
+    def replace(self, **changes: Any) -> Marking:
+        """A copy with some fields changed (the marking itself is frozen)."""
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The marking fields of JSON A (values in canonical spelling)."""
+        return {
+            "version": self.version,
+            "namespace": self.namespace,
+            "sec": self.sec,
+            "dlm": self.dlm,
+            "caveats": [str(caveat) for caveat in self.caveats],
+            "access": list(self.access),
+            "expires": self.expires,
+            "downto": self.downto,
+            "note": self.note,
+            "origin": self.origin,
+        }
+
+    def __str__(self) -> str:
+        return self.header_value()
+
+
+def _fold(parts: list[str], linesep: str, *, first_line_used: int) -> str:
+    lines: list[str] = []
+    current = ""
+    used = first_line_used
+    for index, part in enumerate(parts):
+        piece = part + ("," if index < len(parts) - 1 else "")
+        if current and used + len(current) + 1 + len(piece) > FOLD_WIDTH:
+            lines.append(current)
+            current = " " + piece
+            used = 0
+        else:
+            current = piece if not current else current + " " + piece
+    lines.append(current)
+    return linesep.join(lines)

@@ -1,0 +1,864 @@
+"""Reading protective markings: the header long form and the subject tag.
+
+Reading happens in two steps.  A tokenizer turns the text into raw
+``(tag, value)`` fields: :func:`_header_fields` splits the header value on
+unescaped commas, :func:`scan_subject` walks a subject and finds each
+bracketed tag.  :func:`_interpret` then checks the fields against the
+grammar and the vocabulary of the marking's version, canonicalises what the
+lenient mode forgives and records every deviation as a :class:`Defect`.
+
+Strict mode follows the EPMS 2024 ABNF (which the standard calls definitive,
+§7) and its semantic rules (Table 1); it raises on the first non-advisory
+defect.  Lenient mode reads what real mail contains and raises only when
+nothing marking-like is left.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from mailcore.errors import MarkingSyntaxError
+from mailcore.marking._model import Caveat, Defect, Marking
+from mailcore.marking._vocab import (
+    ACCESS_BY_FOLD,
+    ACCESS_VALUES,
+    CAVEAT_TYPES,
+    DLM_BY_FOLD,
+    DLM_RANK,
+    GOV_AU,
+    PRIVACY_2005,
+    RI_BY_FOLD,
+    SEC_BY_FOLD,
+    SEC_RANK,
+    SEC_VALUES,
+    SH_BY_FOLD,
+    SH_EXCLUSIVE_FOR,
+    SH_VALUES,
+    TAG_BY_FOLD,
+    TAG_ORDER,
+    Family,
+    parse_version,
+)
+
+__all__ = ["SubjectMarking", "parse_header", "parse_subject_tag", "scan_subject"]
+
+_UNFOLD = re.compile(r"\r?\n(?=[ \t])")
+_ESCAPED_SPLIT = re.compile(r"((?:\\.|[^,\\])*)(,|\Z)", re.DOTALL)
+_UNESCAPE = re.compile(r"\\(.)", re.DOTALL)
+_SIMPLE_EMAIL = re.compile(
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*\Z"
+)
+_COUNTRY_CODES = re.compile(r"[A-Z]{3}(?:/[A-Z]{3})*\Z")
+_REL = re.compile(r"REL(?:/|\s+)(.*)\Z", re.IGNORECASE | re.DOTALL)
+_SPACED_TAG = re.compile(
+    r"\s+(?=(?:VER|NS|SEC|DLM|CAVEAT|ACCESS|EXPIRES|DOWNTO|NOTE|ORIGIN)\s*[=:])",
+    re.IGNORECASE,
+)
+_OFFICIAL_SENSITIVE = re.compile(r"OFFICIAL\s*:\s*SENSITIVE\Z", re.IGNORECASE)
+_KEY = re.compile(r"[ \t]*([A-Za-z]+)[ \t]*([=:])")
+_SUBJECT_OPEN = re.compile(r"\[[ \t]*(?=(?:SEC|DLM)[ \t]*[=:])", re.IGNORECASE)
+
+# Tags whose values come from a fixed list: a space inside them can only be a
+# missing comma (vendor lists write "SEC=PROTECTED DLM=Sensitive:Legal").
+_ENUMERATED = frozenset({"VER", "NS", "SEC", "DLM", "ACCESS", "DOWNTO", "ORIGIN"})
+_SINGLE = ("VER", "NS", "SEC", "DLM", "EXPIRES", "DOWNTO", "NOTE", "ORIGIN")
+_MAX_TEXT = 128
+_T = TypeVar("_T", Caveat, str)
+
+
+@dataclass(frozen=True, slots=True)
+class _Field:
+    tag: str  # as written
+    value: str  # as written, escapes still in place
+
+
+class _Reader:
+    """Collects defects; raises at once in strict mode."""
+
+    __slots__ = ("context_version", "defects", "strict", "where")
+
+    def __init__(
+        self, strict: bool, where: str, context_version: str | None = None
+    ) -> None:
+        self.strict = strict
+        self.where = where
+        # The version a subject tag or a policy value is read under (they
+        # carry no VER of their own).
+        self.context_version = context_version
+        self.defects: list[Defect] = []
+
+    def defect(self, code: str, detail: str, *, advisory: bool = False) -> None:
+        if self.strict and not advisory:
+            raise MarkingSyntaxError(detail, defects=(code,), where=self.where)
+        self.defects.append(Defect(code, detail, advisory))
+
+    def fail(self, code: str, detail: str) -> MarkingSyntaxError:
+        codes = tuple(d.code for d in self.defects) + (code,)
+        return MarkingSyntaxError(detail, defects=codes, where=self.where)
+
+
+# -- header --------------------------------------------------------------------
+
+
+def parse_header(value: str, *, strict: bool = False) -> Marking:
+    """Parse an ``X-Protective-Marking`` value (the long form).
+
+    The value may be folded.  In lenient mode (the default) deviations are
+    recorded in ``Marking.defects``; in strict mode the first one raises
+    :class:`~mailcore.MarkingSyntaxError`, as does any value with no
+    ``TAG=value`` field at all.
+    """
+    reader = _Reader(strict, "X-Protective-Marking")
+    fields = _header_fields(value, reader)
+    return _interpret(fields, reader, long_form=True)
+
+
+def _unfold(value: str, reader: _Reader) -> str:
+    if "\n" in value or "\r" in value:
+        value = _UNFOLD.sub("", value)
+        if "\n" in value or "\r" in value:
+            raise reader.fail(
+                "bare_line_break",
+                "a line break not followed by white space is not folding",
+            )
+    return value
+
+
+def _header_fields(value: str, reader: _Reader) -> list[_Field]:
+    text = _unfold(value, reader).strip(" \t")
+    if not text:
+        raise reader.fail("empty", "the marking is empty")
+    if "\\" in text:
+        pieces = [m.group(1) for m in _ESCAPED_SPLIT.finditer(text)]
+        # finditer yields one empty match after the last separator.
+        if pieces and pieces[-1] == "" and not text.endswith(","):
+            pieces.pop()
+    else:
+        pieces = text.split(",")
+    fields: list[_Field] = []
+    for index, piece in enumerate(pieces):
+        if index:
+            # RFC 5322 FWS needs at least one space or tab after the comma.
+            if piece[:1] not in (" ", "\t"):
+                reader.defect(
+                    "no_space_after_comma",
+                    f"no space after the comma before {piece[:20]!r}",
+                )
+            piece = piece.lstrip(" \t")
+        _split_field(piece, fields, reader)
+    if not fields:
+        raise reader.fail("no_fields", f"no TAG=value field in {text[:60]!r}")
+    return fields
+
+
+def _split_field(piece: str, fields: list[_Field], reader: _Reader) -> None:
+    match = _KEY.match(piece)
+    if match is None:
+        if fields and not reader.strict:
+            # An unescaped comma inside free text: glue it back on.
+            previous = fields[-1]
+            reader.defect(
+                "unescaped_comma",
+                f"unescaped ',' inside the {previous.tag} value",
+            )
+            fields[-1] = _Field(previous.tag, previous.value + "," + piece)
+            return
+        raise reader.fail("bad_field", f"{piece[:40]!r} is not TAG=value")
+    tag, value = match.group(1), piece[match.end() :]
+    if match.group(2) == ":":
+        if tag.upper() not in TAG_ORDER:
+            raise reader.fail("bad_field", f"{piece[:40]!r} is not TAG=value")
+        reader.defect("colon_for_equals", f"'{tag}:' written for '{tag}='")
+    elif match.group(0) != tag + "=":
+        reader.defect("space_around_equals", f"white space around '=' in {tag}")
+    canonical = TAG_BY_FOLD.get(tag.casefold(), tag)
+    if canonical in _ENUMERATED and " " in value.strip():
+        parts = _SPACED_TAG.split(value)
+        if len(parts) > 1:
+            reader.defect(
+                "space_separator",
+                f"fields separated by a space, not ', ', after {tag}",
+            )
+            fields.append(_Field(tag, parts[0]))
+            for part in parts[1:]:
+                _split_field(part, fields, reader)
+            return
+    fields.append(_Field(tag, value))
+
+
+# -- subject -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectMarking:
+    """A marking found in a subject: where it is and what it says.
+
+    ``start``/``end`` delimit the tag including its brackets.  A truncated
+    marking (``[SEC=PROTEC`` at the end of a cut subject) has
+    ``truncated=True``; its ``marking`` holds the fields that were complete,
+    if any.
+    """
+
+    start: int
+    end: int
+    text: str
+    marking: Marking | None
+    truncated: bool = False
+
+
+def scan_subject(
+    subject: str, *, strict: bool = False, version: str | None = None
+) -> list[SubjectMarking]:
+    """Find every marking in a (decoded, unfolded) subject, leftmost first.
+
+    A tag opens with ``[SEC=`` or ``[DLM=`` (any case, space and ``:``
+    tolerated).  Because ``]`` is a legal value character, a free-text
+    value ends at the first ``]`` that is followed by the end, white space or
+    ``[``; failing that, at its first ``]``.  In lenient mode a tag that does
+    not parse is still returned (with ``marking=None``) so that it can be
+    stripped; in strict mode it raises.
+    """
+    found: list[SubjectMarking] = []
+    position = 0
+    while True:
+        opening = _SUBJECT_OPEN.search(subject, position)
+        if opening is None:
+            return found
+        start = opening.start()
+        reader = _Reader(strict, "Subject", version)
+        if opening.end() != start + 1:
+            reader.defect("space_inside_brackets", "white space after '['")
+        fields, end, truncated = _subject_fields(subject, opening.end(), reader)
+        marking: Marking | None = None
+        if truncated:
+            if strict:
+                raise reader.fail(
+                    "truncated", "the subject marking is cut off before ']'"
+                )
+            reader.defect("truncated", "the subject marking is cut off before ']'")
+        if fields:
+            try:
+                marking = _interpret(fields, reader, long_form=False)
+            except MarkingSyntaxError:
+                if strict:
+                    raise
+        elif strict and not truncated:
+            raise reader.fail("no_fields", "empty subject marking")
+        if marking is None and not truncated and not strict:
+            marking = None
+        found.append(
+            SubjectMarking(start, end, subject[start:end], marking, truncated)
+        )
+        position = end
+
+
+def _subject_fields(
+    subject: str, position: int, reader: _Reader
+) -> tuple[list[_Field], int, bool]:
+    """Tokenise one subject tag; returns (fields, end, truncated)."""
+    fields: list[_Field] = []
+    length = len(subject)
+    while True:
+        match = _KEY.match(subject, position)
+        if match is None:
+            # Not a field: a stray token; skip it to the next ',' or ']'.
+            stop = _next_of(subject, position, ",]")
+            if stop == -1:
+                return fields, length, True
+            reader.defect("bad_field", f"{subject[position:stop]!r} is not TAG=value")
+            if subject[stop] == "]":
+                return fields, stop + 1, False
+            position = _after_separator(subject, stop + 1, reader)
+            continue
+        tag = match.group(1)
+        if match.group(2) == ":":
+            if tag.upper() not in TAG_ORDER:
+                stop = _next_of(subject, position, ",]")
+                if stop == -1:
+                    return fields, length, True
+                position = stop
+                reader.defect("bad_field", f"{tag!r} is not a marking tag")
+                if subject[stop] == "]":
+                    return fields, stop + 1, False
+                position = _after_separator(subject, stop + 1, reader)
+                continue
+            reader.defect("colon_for_equals", f"'{tag}:' written for '{tag}='")
+        elif match.group(0) != tag + "=":
+            reader.defect("space_around_equals", f"white space around '=' in {tag}")
+        canonical = TAG_BY_FOLD.get(tag.casefold(), tag)
+        start = match.end()
+        comma = _unescaped_comma(subject, start)
+        region_end = length if comma == -1 else comma
+        if canonical in _ENUMERATED or canonical == "DOWNTO":
+            close = subject.find("]", start, region_end)
+        else:
+            close = _closing_bracket(subject, start, region_end, comma)
+        if close != -1:
+            value = subject[start:close]
+            _add_subject_field(fields, tag, canonical, value, reader)
+            if value.endswith((" ", "\t")) and canonical in _ENUMERATED:
+                pass  # reported by _interpret as value_whitespace
+            return fields, close + 1, False
+        if comma == -1:
+            # Ran off the end: the last value is incomplete, drop it.
+            return fields, length, True
+        _add_subject_field(fields, tag, canonical, subject[start:comma], reader)
+        position = _after_separator(subject, comma + 1, reader)
+        if position >= length:
+            return fields, length, True
+
+
+def _add_subject_field(
+    fields: list[_Field], tag: str, canonical: str, value: str, reader: _Reader
+) -> None:
+    if canonical in _ENUMERATED and " " in value.strip():
+        parts = _SPACED_TAG.split(value)
+        if len(parts) > 1:
+            reader.defect(
+                "space_separator",
+                f"fields separated by a space, not ', ', after {tag}",
+            )
+            fields.append(_Field(tag, parts[0]))
+            for part in parts[1:]:
+                _split_field(part, fields, reader)
+            return
+    fields.append(_Field(tag, value))
+
+
+def _after_separator(subject: str, position: int, reader: _Reader) -> int:
+    end = position
+    while end < len(subject) and subject[end] in " \t":
+        end += 1
+    if end == position:
+        reader.defect(
+            "no_space_after_comma",
+            f"no space after the comma before {subject[end:end + 20]!r}",
+        )
+    return end
+
+
+def _next_of(text: str, position: int, chars: str) -> int:
+    best = -1
+    for char in chars:
+        found = text.find(char, position)
+        if found != -1 and (best == -1 or found < best):
+            best = found
+    return best
+
+
+def _unescaped_comma(text: str, position: int) -> int:
+    while True:
+        comma = text.find(",", position)
+        if comma == -1:
+            return -1
+        backslashes = 0
+        index = comma - 1
+        while index >= position and text[index] == "\\":
+            backslashes += 1
+            index -= 1
+        if backslashes % 2 == 0:
+            return comma
+        position = comma + 1
+
+
+def _closing_bracket(text: str, start: int, region_end: int, comma: int) -> int:
+    """The ``]`` that closes a free-text value in ``text[start:region_end]``."""
+    first = text.find("]", start, region_end)
+    if first == -1:
+        return -1
+    close = first
+    while close != -1:
+        after = close + 1
+        if after >= len(text) or text[after] in " \t[":
+            return close
+        close = text.find("]", after, region_end)
+    if comma != -1 and _KEY.match(text, comma + 1):
+        # The text goes on with another field: the ']'s are part of the value.
+        return -1
+    return first
+
+
+def parse_subject_tag(
+    text: str, *, strict: bool = False, version: str | None = None
+) -> Marking:
+    """Parse one subject tag, with or without its brackets.
+
+    ``[SEC=OFFICIAL:Sensitive, ACCESS=Legal-Privilege]`` and
+    ``SEC=OFFICIAL:Sensitive, ACCESS=Legal-Privilege`` give the same marking.
+    ``version`` (a ``VER`` value) selects the vocabulary to check against;
+    without it the version is inferred from the values.
+    """
+    stripped = text.strip()
+    body = stripped if stripped.startswith("[") else "[" + stripped + "]"
+    found = scan_subject(body, strict=strict, version=version)
+    if not found or found[0].start != 0 or found[0].end != len(body):
+        raise MarkingSyntaxError(
+            f"{text[:60]!r} is not a single subject marking",
+            defects=("bad_field",),
+            where="Subject",
+        )
+    marking = found[0].marking
+    if marking is None or found[0].truncated:
+        raise MarkingSyntaxError(
+            f"{text[:60]!r} is not a complete subject marking",
+            defects=("truncated",) if found[0].truncated else ("bad_field",),
+            where="Subject",
+        )
+    return marking
+
+
+# -- interpretation ------------------------------------------------------------
+
+
+def _unescape(value: str, tag: str, reader: _Reader) -> str:
+    if "\\" not in value:
+        return value
+
+    def one(match: re.Match[str]) -> str:
+        char = match.group(1)
+        if char not in ",\\":
+            reader.defect(
+                "bad_escape",
+                f"'\\{char}' in {tag}: only '\\,' and '\\\\' are escapes",
+            )
+        return char
+
+    if value.endswith("\\") and (len(value) - len(value.rstrip("\\"))) % 2:
+        reader.defect("bad_escape", f"a lone '\\' ends the {tag} value")
+        value = value[:-1] + "\\\\"
+    return _UNESCAPE.sub(one, value)
+
+
+def _text(value: str, tag: str, reader: _Reader) -> str:
+    text = _unescape(value, tag, reader)
+    if not text:
+        reader.defect("empty_value", f"{tag} is empty")
+    elif len(text) > _MAX_TEXT:
+        reader.defect(
+            "text_too_long", f"{tag} is {len(text)} characters; at most 128"
+        )
+    return text
+
+
+def _enum_value(value: str, tag: str, reader: _Reader) -> str:
+    stripped = value.strip(" \t")
+    if stripped != value:
+        reader.defect("value_whitespace", f"white space around the {tag} value")
+    return stripped
+
+
+def _classification(value: str, tag: str, reader: _Reader) -> str:
+    value = _enum_value(value, tag, reader)
+    if value in SEC_RANK:
+        return value
+    canonical = SEC_BY_FOLD.get(value.casefold())
+    if canonical is not None:
+        reader.defect("value_case", f"{tag}={value} written for {canonical}")
+        return canonical
+    if _OFFICIAL_SENSITIVE.match(value):
+        # Body-text spelling (PSPF) leaking into a marking: EPMS 2024 fn 12.
+        reader.defect(
+            "official_sensitive_space",
+            f"{tag}={value} written for OFFICIAL:Sensitive",
+        )
+        return "OFFICIAL:Sensitive"
+    spaced = SEC_BY_FOLD.get(value.replace(" ", "-").casefold())
+    if spaced is not None:
+        reader.defect("space_for_hyphen", f"{tag}={value} written for {spaced}")
+        return spaced
+    level, colon, privacy = value.partition(":")
+    if colon and level.upper() in SEC_VALUES[Family.EPMS_2005]:
+        # EPMS 2005.6: SEC=<level>:<privacy marking>
+        if privacy.upper() not in PRIVACY_2005:
+            reader.defect(
+                "unknown_privacy_marking", f"{privacy!r} is not a 2005.6 privacy marking"
+            )
+        if level != level.upper() or privacy != privacy.upper():
+            reader.defect("value_case", f"{tag}={value} written in the wrong case")
+        return level.upper() + ":" + privacy.upper()
+    reader.defect("unknown_classification", f"{tag}={value} is not a known level")
+    return value
+
+
+def _caveat(value: str, family: Family | None, reader: _Reader) -> Caveat:
+    kind, colon, rest = value.partition(":")
+    if not colon:
+        if family is Family.EPMS_2018 or family is None:
+            # 2011 drafts had untyped caveats (CAVEAT=AUSTEO).
+            reader.defect("untyped_caveat", f"CAVEAT={value} has no type")
+        return Caveat("", _text(value, "CAVEAT", reader))
+    upper = kind.upper()
+    if upper != kind:
+        reader.defect("value_case", f"caveat type {kind!r} written for {upper!r}")
+    allowed = CAVEAT_TYPES[family or Family.EPMS_2018]
+    if family is None:
+        allowed = CAVEAT_TYPES[Family.EPMS_2018] | CAVEAT_TYPES[Family.EPMS_2012]
+    if upper not in allowed:
+        reader.defect(
+            "unknown_caveat_type", f"CAVEAT type {kind!r} is not one of {sorted(allowed)}"
+        )
+        return Caveat(kind, _text(rest, "CAVEAT", reader))
+    if upper == "RI":
+        return Caveat("RI", _releasability(rest, reader))
+    if upper == "SH":
+        return Caveat("SH", _special_handling(rest, reader))
+    return Caveat(upper, _text(rest, "CAVEAT", reader))
+
+
+def _releasability(value: str, reader: _Reader) -> str:
+    if value in ("AUSTEO", "AGAO"):
+        return value
+    canonical = RI_BY_FOLD.get(value.strip().casefold())
+    if canonical is not None:
+        reader.defect("value_case", f"RI:{value} written for RI:{canonical}")
+        return canonical
+    rel = _REL.match(value.strip())
+    if rel is not None:
+        codes = rel.group(1)
+        # EPMS 2024 Table 8: rel "/" country-codes; the prose writes a space.
+        if not value.startswith("REL/"):
+            reader.defect("rel_format", f"RI:{value} written for RI:REL/{codes}")
+        if not _COUNTRY_CODES.match(codes):
+            fixed = codes.upper().replace(" ", "")
+            if _COUNTRY_CODES.match(fixed):
+                reader.defect("value_case", f"country codes {codes!r}")
+                codes = fixed
+            else:
+                reader.defect(
+                    "bad_country_codes",
+                    f"{codes!r} is not ISO 3166-1 alpha-3 codes joined by '/'",
+                )
+        return "REL/" + codes
+    reader.defect("unknown_caveat_value", f"RI:{value} is not AUSTEO, AGAO or REL")
+    return _unescape(value, "CAVEAT", reader)
+
+
+def _special_handling(value: str, reader: _Reader) -> str:
+    if value in SH_VALUES:
+        return value
+    if value.startswith(SH_EXCLUSIVE_FOR):
+        person = _text(value[len(SH_EXCLUSIVE_FOR) :], "EXCLUSIVE-FOR", reader)
+        return SH_EXCLUSIVE_FOR + person
+    folded = value.strip().replace(" ", "-").casefold()
+    canonical = SH_BY_FOLD.get(folded)
+    if canonical is not None:
+        code = "space_for_hyphen" if " " in value.strip() else "value_case"
+        reader.defect(code, f"SH:{value} written for SH:{canonical}")
+        return canonical
+    if value.upper().startswith(SH_EXCLUSIVE_FOR):
+        reader.defect("value_case", f"SH:{value[:13]} written for EXCLUSIVE-FOR")
+        person = _text(value[len(SH_EXCLUSIVE_FOR) :], "EXCLUSIVE-FOR", reader)
+        return SH_EXCLUSIVE_FOR + person
+    reader.defect("unknown_caveat_value", f"SH:{value} is not a special-handling value")
+    return _unescape(value, "CAVEAT", reader)
+
+
+def _access(value: str, family: Family | None, reader: _Reader) -> str:
+    value = _enum_value(value, "ACCESS", reader)
+    if value in ACCESS_VALUES:
+        canonical = value
+    else:
+        canonical = ACCESS_BY_FOLD.get(value.casefold().replace(" ", "-"), "")
+        if canonical:
+            reader.defect("value_case", f"ACCESS={value} written for {canonical}")
+        else:
+            reader.defect("unknown_access", f"ACCESS={value} is not a known marker")
+            canonical = value
+    if family is not None and family is not Family.EPMS_2018:
+        reader.defect("not_in_version", "ACCESS exists only from EPMS 2018.1 on")
+    return canonical
+
+
+def _dlm(value: str, family: Family | None, reader: _Reader) -> str:
+    value = _enum_value(value, "DLM", reader)
+    canonical = value if value in DLM_RANK else DLM_BY_FOLD.get(value.casefold())
+    if canonical is None:
+        # "For-Official-Use Only" (sic, vendor docs) and other near misses.
+        canonical = DLM_BY_FOLD.get(value.replace(" ", "-").casefold())
+        if canonical is None:
+            reader.defect("unknown_dlm", f"DLM={value} is not a known DLM")
+            return value
+    if canonical != value:
+        reader.defect("value_case", f"DLM={value} written for {canonical}")
+    if family is Family.EPMS_2018:
+        reader.defect("not_in_version", "DLM was withdrawn in EPMS 2018.1")
+    return canonical
+
+
+def _infer_family(sec: str | None, dlm: str | None) -> Family:
+    if dlm is not None:
+        return Family.EPMS_2012
+    if sec is None:
+        return Family.EPMS_2018
+    if sec in SEC_VALUES[Family.EPMS_2018]:
+        return Family.EPMS_2018
+    if sec in SEC_VALUES[Family.EPMS_2012]:
+        return Family.EPMS_2012
+    return Family.EPMS_2005
+
+
+def _interpret(fields: list[_Field], reader: _Reader, *, long_form: bool) -> Marking:
+    values: dict[str, str] = {}
+    caveats: list[str] = []
+    accesses: list[str] = []
+    extras: list[tuple[str, str]] = []
+    order: list[str] = []
+    for item in fields:
+        tag = item.tag
+        if tag not in TAG_ORDER:
+            canonical = TAG_BY_FOLD.get(tag.casefold())
+            if canonical is None:
+                reader.defect("unknown_tag", f"{tag}= is not a marking tag")
+                extras.append((tag, _unescape(item.value, tag, reader)))
+                continue
+            reader.defect("tag_case", f"{tag}= written for {canonical}=")
+            tag = canonical
+        order.append(tag)
+        if tag == "CAVEAT":
+            caveats.append(item.value)
+        elif tag == "ACCESS":
+            accesses.append(item.value)
+        elif tag in values:
+            if tag == "SEC":
+                values["SEC+"] = item.value
+            reader.defect("duplicate_tag", f"{tag} appears more than once")
+        else:
+            values[tag] = item.value
+    _check_order(order, values.get("VER"), reader, long_form)
+
+    if not long_form:
+        for tag in ("VER", "NS", "NOTE", "ORIGIN"):
+            if tag in values:
+                reader.defect(
+                    "long_form_in_subject",
+                    f"{tag}= belongs in the header, not the subject",
+                )
+
+    namespace = values.get("NS")
+    foreign = False
+    if namespace is not None:
+        namespace = _enum_value(namespace, "NS", reader)
+        # EPMS 2024 Table 14: the namespace value is case-insensitive.
+        if namespace.casefold() == GOV_AU:
+            namespace = GOV_AU
+        else:
+            foreign = True
+    elif long_form:
+        reader.defect("missing_namespace", "no NS= field")
+
+    version = values.get("VER")
+    family: Family | None = None
+    if version is None and reader.context_version is not None:
+        context = parse_version(reader.context_version)
+        family = None if context is None else context.family
+    elif version is not None:
+        version = _enum_value(version, "VER", reader)
+        info = parse_version(version)
+        if info is None and not foreign:
+            reader.defect("bad_version", f"VER={version} is not YYYY.N")
+        elif info is not None:
+            family = info.family
+    elif long_form:
+        reader.defect("missing_version", "no VER= field")
+
+    if foreign:
+        return _foreign(values, caveats, accesses, extras, version, namespace, reader)
+
+    sec_raw = values.get("SEC")
+    sec = None if sec_raw is None else _classification(sec_raw, "SEC", reader)
+    if "SEC+" in values:
+        other = _classification(values["SEC+"], "SEC", reader)
+        if sec is None or SEC_RANK.get(other, -1) > SEC_RANK.get(sec, -1):
+            sec = other  # two levels: the higher one counts
+    dlm = None if "DLM" not in values else _dlm(values["DLM"], family, reader)
+    known_family = family
+    if family is None:
+        family = _infer_family(sec, dlm)
+    if sec is not None and sec in SEC_RANK and sec not in SEC_VALUES[family]:
+        reader.defect(
+            "not_in_version",
+            f"SEC={sec} is not a level of EPMS "
+            f"{version or reader.context_version or family.value}",
+        )
+    if sec is None and dlm is None:
+        reader.defect("missing_classification", "no SEC= field")
+    elif sec is None and family is not Family.EPMS_2012:
+        reader.defect("missing_classification", "no SEC= field")
+
+    caveat_list = _dedupe(
+        [_caveat(raw, known_family, reader) for raw in caveats], "CAVEAT", reader
+    )
+    access_list = _dedupe(
+        [_access(raw, known_family, reader) for raw in accesses], "ACCESS", reader
+    )
+    expires = values.get("EXPIRES")
+    if expires is not None:
+        expires = _text(expires, "EXPIRES", reader)
+    downto = values.get("DOWNTO")
+    if downto is not None:
+        downto = _classification(downto, "DOWNTO", reader)
+    note = values.get("NOTE")
+    if note is not None:
+        note = _text(note, "NOTE", reader)
+    origin = values.get("ORIGIN")
+    if origin is not None:
+        origin = _enum_value(origin, "ORIGIN", reader)
+        if not _SIMPLE_EMAIL.match(origin):
+            reader.defect("bad_origin", f"ORIGIN={origin!r} is not a plain address")
+    elif long_form:
+        reader.defect("missing_origin", "no ORIGIN= field")
+
+    marking = Marking(
+        sec=sec,
+        dlm=dlm,
+        caveats=tuple(caveat_list),
+        access=tuple(access_list),
+        expires=expires,
+        downto=downto,
+        note=note,
+        origin=origin,
+        version=version,
+        namespace=namespace,
+        extras=tuple(extras),
+    )
+    _check_semantics(marking, family, reader)
+    if reader.defects:
+        marking = marking.replace(defects=tuple(reader.defects))
+    return marking
+
+
+def _dedupe(items: list[_T], tag: str, reader: _Reader) -> list[_T]:
+    seen: list[_T] = []
+    for item in items:
+        if item in seen:
+            reader.defect("duplicate_value", f"{tag}={item} appears twice")
+        else:
+            seen.append(item)
+    return seen
+
+
+def _foreign(
+    values: dict[str, str],
+    caveats: list[str],
+    accesses: list[str],
+    extras: list[tuple[str, str]],
+    version: str | None,
+    namespace: str | None,
+    reader: _Reader,
+) -> Marking:
+    # A foreign namespace keeps its values opaque (reference §9 item 8).
+    def opaque(tag: str) -> str | None:
+        raw = values.get(tag)
+        return None if raw is None else _unescape(raw, tag, reader)
+
+    parsed_caveats = []
+    for raw in caveats:
+        kind, _, rest = raw.partition(":")
+        parsed_caveats.append(Caveat(kind, _unescape(rest, "CAVEAT", reader)))
+    marking = Marking(
+        sec=opaque("SEC"),
+        dlm=opaque("DLM"),
+        caveats=tuple(parsed_caveats),
+        access=tuple(_unescape(a, "ACCESS", reader) for a in accesses),
+        expires=opaque("EXPIRES"),
+        downto=opaque("DOWNTO"),
+        note=opaque("NOTE"),
+        origin=opaque("ORIGIN"),
+        version=version,
+        namespace=namespace,
+        extras=tuple(extras),
+    )
+    if "ORIGIN" not in values:
+        reader.defect("missing_origin", "no ORIGIN= field")
+    if reader.defects:
+        marking = marking.replace(defects=tuple(reader.defects))
+    return marking
+
+
+def _check_order(
+    order: list[str], version: str | None, reader: _Reader, long_form: bool
+) -> None:
+    info = parse_version(version.strip()) if version else None
+    access_first_ok = info is not None and info.access_before_caveat
+    last = -1
+    last_tag = ""
+    seen_expires = False
+    for index, tag in enumerate(order):
+        if tag == "DLM":
+            continue  # 2012.3 position unverified: accepted after SEC anywhere
+        rank = TAG_ORDER[tag]
+        if tag == "EXPIRES":
+            seen_expires = True
+            if order[index + 1 : index + 2] != ["DOWNTO"]:
+                reader.defect(
+                    "expires_without_downto",
+                    "EXPIRES must be followed directly by DOWNTO",
+                )
+        if tag == "DOWNTO" and (index == 0 or order[index - 1] != "EXPIRES"):
+            reader.defect(
+                "downto_without_expires", "DOWNTO must follow EXPIRES directly"
+            )
+        if rank < last:
+            if tag == "ACCESS" and seen_expires and last_tag in ("EXPIRES", "DOWNTO", "ACCESS"):
+                # The 2024 regex form (and pmcau, AusGovLabellingAgent) put
+                # ACCESS after EXPIRES/DOWNTO; the ABNF, which is definitive,
+                # puts it before.
+                reader.defect(
+                    "access_after_expires", "ACCESS after EXPIRES/DOWNTO (regex order)"
+                )
+                continue
+            if tag == "CAVEAT" and last_tag == "ACCESS" and access_first_ok:
+                continue
+            if tag == "CAVEAT" and last_tag == "ACCESS":
+                reader.defect(
+                    "access_before_caveat", "ACCESS before CAVEAT (2018.1/2018.2 order)"
+                )
+                continue
+            reader.defect("field_order", f"{tag} is out of order after {last_tag}")
+            continue
+        last = rank
+        last_tag = tag
+
+
+def _check_semantics(marking: Marking, family: Family, reader: _Reader) -> None:
+    """EPMS 2024 Table 1 rules, and the pairing rules of EXPIRES/DOWNTO."""
+    sec_rank = SEC_RANK.get(marking.sec) if marking.sec else None
+    if marking.downto is not None and sec_rank is not None:
+        down_rank = SEC_RANK.get(marking.downto)
+        if down_rank is not None and down_rank >= sec_rank:
+            reader.defect(
+                "downto_not_lower",
+                f"DOWNTO={marking.downto} is not lower than SEC={marking.sec}",
+            )
+    if family is not Family.EPMS_2018 or sec_rank is None:
+        return
+    if marking.access and sec_rank < SEC_RANK["OFFICIAL:Sensitive"]:
+        reader.defect(
+            "access_below_sensitive",
+            f"ACCESS needs OFFICIAL:Sensitive or higher, not {marking.sec}",
+        )
+    for caveat in marking.caveats:
+        needed = (
+            "OFFICIAL:Sensitive"
+            if (caveat.type, caveat.value) == ("SH", "NATIONAL-CABINET")
+            else "PROTECTED"
+        )
+        if sec_rank < SEC_RANK[needed]:
+            reader.defect(
+                "caveat_below_level",
+                f"CAVEAT={caveat} needs {needed} or higher, not {marking.sec}",
+            )
+
+
+def iter_defect_codes(markings: Iterable[Marking]) -> list[str]:
+    """Defect codes of several markings, in order, without repeats."""
+    codes: list[str] = []
+    for marking in markings:
+        for defect in marking.defects:
+            if defect.code not in codes:
+                codes.append(defect.code)
+    return codes

@@ -1,0 +1,230 @@
+"""Reading the marking of a whole message (header fields and subject)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from mailcore._message import MessageInput, RawMessage
+from mailcore.errors import MarkingSyntaxError
+from mailcore.marking._model import Defect, Marking
+from mailcore.marking._parse import SubjectMarking, parse_header, scan_subject
+from mailcore.marking._subject import decode_subject
+from mailcore.marking._vocab import GOV_AU
+
+__all__ = ["MessageMarking", "read_marking", "sender_domain_is_gov_au"]
+
+Source = Literal["header", "subject", "both"]
+
+
+@dataclass(frozen=True, slots=True)
+class MessageMarking:
+    """What a message says about its protective marking (JSON A).
+
+    ``marking`` is the one that counts for display: the header's (the higher
+    one if there are several fields), else the leftmost subject marking
+    (EPMS 2024 §6.1 fn 5).  ``rank`` is what counts for decisions: the
+    highest level of everything seen, or None if anything seen cannot be
+    judged (foreign namespace, unknown value, cut off, unparseable).
+    """
+
+    marking: Marking | None
+    source: Source | None
+    consistent: bool
+    subject_tag: str | None
+    header_markings: tuple[Marking | None, ...]
+    subject_markings: tuple[SubjectMarking, ...]
+    defects: tuple[Defect, ...]
+
+    @property
+    def marked(self) -> bool:
+        """True when any marking was seen, even one that cannot be read."""
+        return bool(self.header_markings or self.subject_markings)
+
+    @property
+    def readable(self) -> bool:
+        """True when every marking seen was parsed completely."""
+        return all(m is not None for m in self.header_markings) and all(
+            s.marking is not None and not s.truncated for s in self.subject_markings
+        )
+
+    @property
+    def all_markings(self) -> list[Marking]:
+        """Every marking that could be read, header fields first."""
+        seen = [m for m in self.header_markings if m is not None]
+        seen += [s.marking for s in self.subject_markings if s.marking is not None]
+        return seen
+
+    @property
+    def rank(self) -> int | None:
+        """The highest level seen, or None when any cannot be judged."""
+        if not self.marked or not self.readable:
+            return None
+        ranks = [m.rank for m in self.all_markings]
+        if any(r is None for r in ranks):
+            return None
+        return max(r for r in ranks if r is not None)
+
+    def defect_codes(self) -> list[str]:
+        """Defect codes, each once, message-level first."""
+        codes: list[str] = []
+        for defect in self.defects:
+            if defect.code not in codes:
+                codes.append(defect.code)
+        return codes
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON A of the contract."""
+        fields = (
+            self.marking.to_dict()
+            if self.marking is not None
+            else Marking(sec=None).to_dict()
+        )
+        return {
+            "marked": self.marked,
+            "source": self.source,
+            "consistent": self.consistent,
+            "version": fields["version"],
+            "namespace": fields["namespace"],
+            "sec": fields["sec"],
+            "dlm": fields["dlm"],
+            "caveats": fields["caveats"],
+            "access": fields["access"],
+            "expires": fields["expires"],
+            "downto": fields["downto"],
+            "note": fields["note"],
+            "origin": fields["origin"],
+            "subject_tag": self.subject_tag,
+            "defects": self.defect_codes(),
+        }
+
+
+def sender_domain_is_gov_au(from_value: str | None) -> bool:
+    """True when the From domain ends in ``.gov.au`` at a dot boundary.
+
+    EPMS 2024 §6.1: a subject-only marking is in the gov.au namespace when the
+    sender's domain ends with .gov.au (``evilgov.au`` does not).
+    """
+    if not from_value:
+        return False
+    from email.utils import getaddresses
+
+    addresses = getaddresses([from_value])
+    if not addresses or "@" not in addresses[0][1]:
+        return False
+    domain = addresses[0][1].rsplit("@", 1)[1].rstrip(">").lower()
+    return domain == GOV_AU or domain.endswith("." + GOV_AU)
+
+
+def _same_level(a: Marking, b: Marking) -> bool:
+    return (a.sec, a.dlm, set(a.caveats), set(a.access), a.expires, a.downto) == (
+        b.sec,
+        b.dlm,
+        set(b.caveats),
+        set(b.access),
+        b.expires,
+        b.downto,
+    )
+
+
+def read_marking(message: MessageInput | RawMessage, *, strict: bool = False) -> MessageMarking:
+    """Read a message's protective marking from its header fields and subject.
+
+    Lenient by default: deviations become defects.  With ``strict`` a marking
+    that breaks the standard raises :class:`~mailcore.MarkingSyntaxError`.
+    """
+    raw = message if isinstance(message, RawMessage) else RawMessage(message)
+    defects: list[Defect] = []
+
+    headers: list[Marking | None] = []
+    for value in raw.get_all("X-Protective-Marking"):
+        try:
+            headers.append(parse_header(value, strict=strict))
+        except MarkingSyntaxError as error:
+            if strict:
+                raise
+            headers.append(None)
+            defects.append(Defect("unparseable_header", error.message))
+    if len(headers) > 1:
+        # EPMS 2024 §6.2: at most one X-Protective-Marking field.
+        defects.append(
+            Defect("multiple_headers", f"{len(headers)} X-Protective-Marking fields")
+        )
+
+    subjects = raw.get_all("Subject")
+    subject_tag: str | None = None
+    found: list[SubjectMarking] = []
+    if subjects:
+        decoded = decode_subject(subjects[0])
+        found = scan_subject(decoded.text, strict=strict)
+        for item in found:
+            if decoded.in_encoded_word(item.start, item.end):
+                defects.append(
+                    Defect(
+                        "marking_in_encoded_word",
+                        "the subject marking is inside an RFC 2047 encoded-word",
+                    )
+                )
+        if found:
+            subject_tag = found[0].text
+            if decoded.text[found[0].end :].strip(" \t"):
+                defects.append(
+                    Defect(
+                        "marking_not_at_end",
+                        "the subject marking is not at the end (EPMS 2024 §6.1)",
+                        advisory=True,
+                    )
+                )
+        if len(found) > 1:
+            defects.append(
+                Defect(
+                    "multiple_subject_markings",
+                    f"{len(found)} markings in the subject; the leftmost is shown",
+                )
+            )
+    if len(subjects) > 1:
+        defects.append(Defect("multiple_subjects", f"{len(subjects)} Subject fields"))
+
+    readable_headers = [m for m in headers if m is not None]
+    primary: Marking | None = None
+    if readable_headers:
+        primary = max(
+            readable_headers, key=lambda m: -1 if m.rank is None else m.rank
+        )
+    elif found:
+        primary = found[0].marking
+        if primary is not None and primary.namespace is None:
+            if sender_domain_is_gov_au(raw.first("From")):
+                primary = primary.replace(namespace=GOV_AU)
+
+    source: Source | None = None
+    if headers and found:
+        source = "both"
+    elif headers:
+        source = "header"
+    elif found:
+        source = "subject"
+
+    everything = readable_headers + [s.marking for s in found if s.marking is not None]
+    consistent = all(_same_level(everything[0], m) for m in everything[1:]) if everything else True
+    if headers and found and not consistent:
+        defects.append(
+            Defect(
+                "header_subject_mismatch",
+                "the header and the subject disagree; the header wins",
+            )
+        )
+    for marking in everything:
+        defects.extend(marking.defects)
+    for item in found:
+        if item.truncated and item.marking is None:
+            defects.append(Defect("truncated", "the subject marking is cut off"))
+    return MessageMarking(
+        marking=primary,
+        source=source,
+        consistent=consistent,
+        subject_tag=subject_tag,
+        header_markings=tuple(headers),
+        subject_markings=tuple(found),
+        defects=tuple(defects),
+    )
