@@ -8,10 +8,11 @@ finds fields by offset in the raw bytes and splices new bytes in.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from email.generator import BytesGenerator
 from email.message import EmailMessage, Message
+from functools import lru_cache
 from io import BytesIO
+from typing import NamedTuple
 
 from mailcore.errors import MalformedMessage
 
@@ -40,8 +41,7 @@ def as_bytes(message: MessageInput) -> bytes:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class RawField:
+class RawField(NamedTuple):
     """One header field: its name and where its bytes are.
 
     ``start``..``end`` covers the whole field including its final line
@@ -55,9 +55,13 @@ class RawField:
 
 
 class RawMessage:
-    """A message's bytes with its header fields located, not parsed."""
+    """A message's bytes with its header fields located, not parsed.
 
-    __slots__ = ("body_start", "data", "fields", "header_end", "linesep")
+    The header block is checked on construction (every line is a field or a
+    continuation); fields are located only when asked for.
+    """
+
+    __slots__ = ("_fields", "body_start", "data", "header_end", "linesep")
 
     def __init__(self, message: MessageInput) -> None:
         data = as_bytes(message)
@@ -71,7 +75,42 @@ class RawMessage:
         self.linesep = (
             b"\r\n" if first_break > 0 and data[first_break - 1] == 13 else b"\n"
         )
-        self.fields = _locate_fields(data, header_end)
+        _check_header_block(data, header_end)
+        self._fields: list[RawField] | None = None
+
+    @property
+    def fields(self) -> list[RawField]:
+        """Every header field, in order."""
+        if self._fields is None:
+            self._fields = _locate_fields(self.data, self.header_end)
+        return self._fields
+
+    def find(self, name: str) -> list[RawField]:
+        """The fields called ``name`` (case-insensitive), in order."""
+        if self._fields is not None:
+            lowered = name.lower()
+            return [f for f in self._fields if f.name.lower() == lowered]
+        # One C-level scan for this name rather than locating every field.
+        return self.find_many(name)[name.lower()]
+
+    def find_many(self, *names: str) -> dict[str, list[RawField]]:
+        """Fields for several names (lowercased keys), in one scan."""
+        if self._fields is not None:
+            return {name.lower(): self.find(name) for name in names}
+        found: dict[str, list[RawField]] = {name.lower(): [] for name in names}
+        data, header_end = self.data, self.header_end
+        first, rest = _names_patterns(names)
+        matches = []
+        head = first.match(data, 0, header_end)
+        if head is not None:
+            matches.append(head)
+        matches.extend(rest.finditer(data, 0, header_end))
+        for match in matches:
+            end = _FIELD_END.search(data, match.end(), header_end)
+            stop = header_end if end is None else end.end()
+            name = match.group(1).decode("ascii")
+            found[name.lower()].append(RawField(name, match.start(1), match.end(), stop))
+        return found
 
     def get_all(self, name: str) -> list[str]:
         """Values of every field called ``name`` (case-insensitive), unfolded.
@@ -79,8 +118,7 @@ class RawMessage:
         Bytes are decoded as UTF-8 (RFC 6532) with undecodable bytes kept as
         surrogates, so that nothing is lost when they are written back.
         """
-        lowered = name.lower()
-        return [self.value(f) for f in self.fields if f.name.lower() == lowered]
+        return [self.value(f) for f in self.find(name)]
 
     def first(self, name: str) -> str | None:
         """The first value of field ``name``, or None."""
@@ -89,10 +127,9 @@ class RawMessage:
 
     def value(self, field: RawField) -> str:
         """A field's value, unfolded, without the leading space."""
-        raw = self.data[field.value_start : field.end].decode(
-            "utf-8", "surrogateescape"
-        )
-        return _UNFOLD.sub("", raw).rstrip("\r\n").lstrip(" \t")
+        raw = self.data[field.value_start : field.end].rstrip(b"\r\n").lstrip(b" \t")
+        text = raw.decode("utf-8", "surrogateescape")
+        return _UNFOLD.sub("", text) if "\n" in text else text
 
     def replace_fields(self, edits: list[tuple[RawField | None, bytes]]) -> bytes:
         """Apply edits: ``(field, new bytes)`` replaces a field ("" removes it);
@@ -137,7 +174,9 @@ def _split(data: bytes) -> tuple[int, int]:
     if data.startswith(b"\n"):
         return 0, 1
     crlf = data.find(b"\n\r\n")
-    lf = data.find(b"\n\n")
+    # Look for a bare LF blank line only before the CRLF one: no need to
+    # scan the whole body of a CRLF message.
+    lf = data.find(b"\n\n", 0, len(data) if crlf == -1 else crlf + 1)
     if crlf == -1 and lf == -1:
         return len(data), len(data)
     if lf == -1 or (crlf != -1 and crlf < lf):
@@ -145,35 +184,67 @@ def _split(data: bytes) -> tuple[int, int]:
     return lf + 1, lf + 2
 
 
+_FIELD_START = re.compile(rb"^([!-9;-~]+)[ \t]*:", re.MULTILINE)
+# A line that is neither a continuation (starts with WSP) nor "name:".
+_BAD_LINE = re.compile(rb"\n(?![ \t]|[!-9;-~]+[ \t]*:)([^\n]*)")
+_FIRST_LINE = re.compile(rb"[!-9;-~]+[ \t]*:")
+
+
+def _check_header_block(data: bytes, header_end: int) -> None:
+    start = _mbox_skip(data, header_end)
+    if data[start : start + 1] in (b" ", b"\t"):
+        raise MalformedMessage(
+            "the header block starts with a continuation line", where="message line 1"
+        )
+    if start < header_end and _FIRST_LINE.match(data, start) is None:
+        bad_start = start
+    else:
+        # The header block's last line feed is left out: what follows it is
+        # the blank line, which the look-ahead must not judge.
+        bad = _BAD_LINE.search(data, start, header_end - 1)
+        if bad is None:
+            return
+        bad_start = bad.start() + 1
+    if bad_start is not None:
+        line_number = data.count(b"\n", 0, bad_start) + 1
+        line_end = data.find(b"\n", bad_start, header_end)
+        line = data[bad_start : header_end if line_end == -1 else line_end].rstrip(b"\r")[:40]
+        raise MalformedMessage(
+            f"{line!r} is not a header field (name: value)",
+            where=f"message line {line_number}",
+        )
+
+
+def _mbox_skip(data: bytes, header_end: int) -> int:
+    if data.startswith(b"From "):
+        newline = data.find(b"\n", 0, header_end)
+        return header_end if newline == -1 else newline + 1  # mbox separator
+    return 0
+
+
+@lru_cache(maxsize=64)
+def _names_patterns(names: tuple[str, ...]) -> tuple[re.Pattern[bytes], re.Pattern[bytes]]:
+    """(a pattern for the first line, one for the lines after a line feed).
+
+    A literal "\n" prefix lets the regex engine skip ahead quickly; an
+    anchor or look-behind per character would be several times slower.
+    """
+    alternatives = b"|".join(re.escape(name.encode("ascii")) for name in names)
+    field = rb"(" + alternatives + rb")[ \t]*:"
+    return re.compile(field, re.IGNORECASE), re.compile(rb"\n" + field, re.IGNORECASE)
+
+
+_FIELD_END = re.compile(rb"\n(?![ \t])")
+
+
 def _locate_fields(data: bytes, header_end: int) -> list[RawField]:
-    fields: list[RawField] = []
-    position = 0
-    line_number = 0
-    while position < header_end:
-        line_number += 1
-        line_end = data.find(b"\n", position, header_end)
-        line_end = header_end if line_end == -1 else line_end + 1
-        first = data[position : position + 1]
-        if first in (b" ", b"\t"):
-            if not fields:
-                raise MalformedMessage(
-                    "the header block starts with a continuation line",
-                    where="message line 1",
-                )
-            last = fields[-1]
-            fields[-1] = RawField(last.name, last.start, last.value_start, line_end)
-        else:
-            match = _FIELD_NAME.match(data, position)
-            if match is None:
-                if line_number == 1 and data.startswith(b"From "):
-                    position = line_end  # an mbox separator line
-                    continue
-                line = data[position:line_end].rstrip(b"\r\n")[:40]
-                raise MalformedMessage(
-                    f"{line!r} is not a header field (name: value)",
-                    where=f"message line {line_number}",
-                )
-            name = data[position : match.end() - 1].rstrip(b" \t").decode("ascii")
-            fields.append(RawField(name, position, match.end(), line_end))
-        position = line_end
-    return fields
+    # C-level scans instead of a Python loop over lines: headers are on the
+    # hot path of every marking and S/MIME operation.
+    matches = list(_FIELD_START.finditer(data, _mbox_skip(data, header_end), header_end))
+    ends = [match.start() for match in matches[1:]]
+    ends.append(header_end)
+    make = RawField._make
+    return [
+        make((match.group(1).decode("ascii"), match.start(), match.end(), end))
+        for match, end in zip(matches, ends, strict=True)
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from email.utils import getaddresses
@@ -165,8 +166,18 @@ def resolve_marking(text: str, markings: MarkingsList) -> Marking:
     return marking
 
 
+_ANGLE_ADDRESS = re.compile(r"(?:[^<>\"(),;:]*)<([^<>\s]+)>\s*\Z")
+
+
 def _author(raw: RawMessage) -> str:
     value = raw.first("From")
+    if value and _SIMPLE_EMAIL.match(value):
+        return value
+    if value:
+        # Fast path for the usual 'Name <addr>' (no quotes, comments, groups).
+        angle = _ANGLE_ADDRESS.match(value)
+        if angle is not None and _SIMPLE_EMAIL.match(angle.group(1)):
+            return angle.group(1)
     if not value:
         raise MalformedMessage(
             "the message has no From field, so there is no author for ORIGIN",
@@ -230,27 +241,40 @@ def apply_marking(
             raise MarkingError(f"{text}; refusing to risk a downgrade")
         warnings.append(text)
 
+    # A marking taken straight from the policy list was validated when the
+    # policy was loaded; anything merged, converted or given by the caller is
+    # checked again below.
+    needs_check = True
     if marking is None:
         chosen = inherited or resolve_marking(settings.default, settings.markings)
         keep_origin = inherited is not None
+        needs_check = inherited is not None
     else:
         requested = (
             marking if isinstance(marking, Marking)
             else resolve_marking(marking, settings.markings)
         )
-        requested = requested.replace(version=None, namespace=None, origin=None)
+        needs_check = isinstance(marking, Marking) or inherited is not None
         chosen, keep_origin = _against_original(requested, inherited, settings, warnings)
 
     author = origin or _author(raw)
     if not _SIMPLE_EMAIL.match(author):
         raise MarkingSyntaxError(f"{author!r} is not a plain address", where="ORIGIN")
-    final = chosen.replace(
+    final = Marking(
+        sec=chosen.sec,
+        dlm=chosen.dlm,
+        caveats=chosen.caveats,
+        access=chosen.access,
+        expires=chosen.expires,
+        downto=chosen.downto,
+        note=chosen.note,
+        origin=chosen.origin if keep_origin and chosen.origin else author,
         version=version,
         namespace=settings.namespace,
-        origin=chosen.origin if keep_origin and chosen.origin else author,
-        defects=(),
+        extras=chosen.extras,
     )
-    _validate(final, version)
+    if needs_check:
+        _validate(final, version)
     return MarkedMessage(_write(raw, final), final, inherited, tuple(warnings))
 
 
@@ -316,7 +340,8 @@ def _write(raw: RawMessage, marking: Marking) -> bytes:
     linesep = raw.linesep.decode("ascii")
     header_value = marking.header_value(fold=True, linesep=linesep)
     edits: list[tuple[Any, bytes]] = []
-    existing = [f for f in raw.fields if f.name.lower() == HEADER.lower()]
+    located = raw.find_many(HEADER, "Subject", "Thread-Topic")
+    existing = located[HEADER.lower()]
     unchanged = (
         len(existing) == 1
         and existing[0].name == HEADER
@@ -333,7 +358,7 @@ def _write(raw: RawMessage, marking: Marking) -> bytes:
         else:
             edits.append((None, new_field))
     for name in ("Subject", "Thread-Topic"):
-        fields = [f for f in raw.fields if f.name.lower() == name.lower()]
+        fields = located[name.lower()]
         if not fields:
             if name == "Subject":
                 edits.append((None, raw.encode_field("Subject", marking.subject_tag())))

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 from mailcore.errors import MarkingListError, MarkingSyntaxError
 from mailcore.marking._model import Marking
@@ -182,6 +183,7 @@ def parse_markings_list(text: str, *, version: str) -> MarkingsList:
     return MarkingsList(version, tuple(entries))
 
 
+@lru_cache(maxsize=16)
 def default_markings(version: str) -> MarkingsList:
     """The list used when a policy sets no ``markings`` for ``version``."""
     family = family_for_version(version) or Family.EPMS_2018

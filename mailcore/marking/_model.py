@@ -60,14 +60,20 @@ def escape_text(value: str) -> str:
     return value
 
 
-def _check_printable(name: str, value: str) -> None:
+_PRINTABLE = re.compile(r"[ -~]*\Z")
+_NOT_PRINTABLE = re.compile(r"[^ -~]")
+
+
+def _check_printable(parts: list[str]) -> None:
     # Only printable US-ASCII may appear (EPMS 2024 Table 3 safe-char); this
     # also refuses CR and LF, which could otherwise inject header fields.
-    for char in value:
-        if not " " <= char <= "~":
+    for part in parts:
+        if _PRINTABLE.match(part) is None:
+            bad = _NOT_PRINTABLE.search(part)
+            char = bad.group(0) if bad else "?"
             raise MarkingSyntaxError(
-                f"{name} value {value!r} contains {char!r}; only printable "
-                "ASCII is allowed in a protective marking",
+                f"{part.split('=', 1)[0]} value {part!r} contains {char!r}; only "
+                "printable ASCII is allowed in a protective marking",
                 defects=("non_printable",),
             )
 
@@ -210,8 +216,8 @@ class Marking:
                 add("NOTE=" + escape_text(self.note))
             if self.origin is not None:
                 add("ORIGIN=" + self.origin)
-        for part in parts:
-            _check_printable(part.split("=", 1)[0], part)
+        if _PRINTABLE.match("".join(parts)) is None:
+            _check_printable(parts)
         return parts
 
     # -- conversions ---------------------------------------------------------

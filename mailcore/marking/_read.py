@@ -117,6 +117,15 @@ def sender_domain_is_gov_au(from_value: str | None) -> bool:
 
 
 def _same_level(a: Marking, b: Marking) -> bool:
+    if (a.sec, a.dlm, a.caveats, a.access, a.expires, a.downto) == (
+        b.sec,
+        b.dlm,
+        b.caveats,
+        b.access,
+        b.expires,
+        b.downto,
+    ):
+        return True
     return (a.sec, a.dlm, set(a.caveats), set(a.access), a.expires, a.downto) == (
         b.sec,
         b.dlm,
@@ -136,8 +145,9 @@ def read_marking(message: MessageInput | RawMessage, *, strict: bool = False) ->
     raw = message if isinstance(message, RawMessage) else RawMessage(message)
     defects: list[Defect] = []
 
+    located = raw.find_many("X-Protective-Marking", "Subject")
     headers: list[Marking | None] = []
-    for value in raw.get_all("X-Protective-Marking"):
+    for value in [raw.value(f) for f in located["x-protective-marking"]]:
         try:
             headers.append(parse_header(value, strict=strict))
         except MarkingSyntaxError as error:
@@ -151,12 +161,17 @@ def read_marking(message: MessageInput | RawMessage, *, strict: bool = False) ->
             Defect("multiple_headers", f"{len(headers)} X-Protective-Marking fields")
         )
 
-    subjects = raw.get_all("Subject")
+    subjects = [raw.value(f) for f in located["subject"]]
     subject_tag: str | None = None
     found: list[SubjectMarking] = []
     if subjects:
         decoded = decode_subject(subjects[0])
-        found = scan_subject(decoded.text, strict=strict)
+        clean = [m for m in headers if m is not None and not m.defects]
+        found = scan_subject(
+            decoded.text,
+            strict=strict,
+            expected=clean[0] if len(headers) == 1 and clean else None,
+        )
         for item in found:
             if decoded.in_encoded_word(item.start, item.end):
                 defects.append(
@@ -187,7 +202,9 @@ def read_marking(message: MessageInput | RawMessage, *, strict: bool = False) ->
 
     readable_headers = [m for m in headers if m is not None]
     primary: Marking | None = None
-    if readable_headers:
+    if len(readable_headers) == 1:
+        primary = readable_headers[0]
+    elif readable_headers:
         primary = max(
             readable_headers, key=lambda m: -1 if m.rank is None else m.rank
         )

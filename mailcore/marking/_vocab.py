@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import Enum
+from functools import lru_cache
 
 __all__ = [
     "ACCESS_VALUES",
@@ -172,6 +173,7 @@ class VersionInfo:
         return self.year == 2018 and self.minor <= 2
 
 
+@lru_cache(maxsize=256)
 def parse_version(value: str) -> VersionInfo | None:
     """Parse ``YYYY.N``; any year is accepted (never reject an unknown one)."""
     match = _VERSION.match(value)
