@@ -105,11 +105,15 @@ class RawMessage:
         if head is not None:
             matches.append(head)
         matches.extend(rest.finditer(data, 0, header_end))
+        search_end = _FIELD_END.search
+        new = tuple.__new__
         for match in matches:
-            end = _FIELD_END.search(data, match.end(), header_end)
+            end = search_end(data, match.end(), header_end)
             stop = header_end if end is None else end.end()
             name = match.group(1).decode("ascii")
-            found[name.lower()].append(RawField(name, match.start(1), match.end(), stop))
+            found[name.lower()].append(
+                new(RawField, (name, match.start(1), match.end(), stop))
+            )
         return found
 
     def get_all(self, name: str) -> list[str]:

@@ -164,6 +164,14 @@ class Marking:
 
     def medium_form(self) -> str:
         """The subject form without brackets, in canonical order."""
+        if not (self.dlm or self.caveats or self.expires or self.downto) and self.sec:
+            # The common case: SEC and perhaps ACCESS.
+            text = "SEC=" + self.sec
+            for access in self.access:
+                text += ", ACCESS=" + access
+            if _PRINTABLE.match(text) is None:
+                _check_printable([text])
+            return text
         return ", ".join(self._fields(long_form=False))
 
     def subject_tag(self) -> str:

@@ -111,6 +111,9 @@ def parse_header(value: str, *, strict: bool = False) -> Marking:
     :class:`~mailcore.MarkingSyntaxError`, as does any value with no
     ``TAG=value`` field at all.
     """
+    fast = _fast_header(value)  # the canonical form, unfolded: most mail
+    if fast is not None:
+        return fast
     reader = _Reader(strict, "X-Protective-Marking")
     fast = _fast_header(_unfold(value, reader).strip(" \t"))
     if fast is not None:

@@ -75,28 +75,27 @@ class MessageMarking:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON A of the contract."""
-        fields = (
-            self.marking.to_dict()
-            if self.marking is not None
-            else Marking(sec=None).to_dict()
-        )
+        marking = self.marking if self.marking is not None else _NO_MARKING
         return {
             "marked": self.marked,
             "source": self.source,
             "consistent": self.consistent,
-            "version": fields["version"],
-            "namespace": fields["namespace"],
-            "sec": fields["sec"],
-            "dlm": fields["dlm"],
-            "caveats": fields["caveats"],
-            "access": fields["access"],
-            "expires": fields["expires"],
-            "downto": fields["downto"],
-            "note": fields["note"],
-            "origin": fields["origin"],
+            "version": marking.version,
+            "namespace": marking.namespace,
+            "sec": marking.sec,
+            "dlm": marking.dlm,
+            "caveats": [str(caveat) for caveat in marking.caveats],
+            "access": list(marking.access),
+            "expires": marking.expires,
+            "downto": marking.downto,
+            "note": marking.note,
+            "origin": marking.origin,
             "subject_tag": self.subject_tag,
             "defects": self.defect_codes(),
         }
+
+
+_NO_MARKING = Marking(sec=None)
 
 
 def sender_domain_is_gov_au(from_value: str | None) -> bool:
@@ -172,7 +171,8 @@ def read_marking(message: MessageInput | RawMessage, *, strict: bool = False) ->
             strict=strict,
             expected=clean[0] if len(headers) == 1 and clean else None,
         )
-        for item in found:
+        encoded = len(decoded.segments) > 1
+        for item in found if encoded else ():
             if decoded.in_encoded_word(item.start, item.end):
                 defects.append(
                     Defect(
@@ -223,7 +223,11 @@ def read_marking(message: MessageInput | RawMessage, *, strict: bool = False) ->
         source = "subject"
 
     everything = readable_headers + [s.marking for s in found if s.marking is not None]
-    consistent = all(_same_level(everything[0], m) for m in everything[1:]) if everything else True
+    consistent = True
+    for other in everything[1:]:
+        if not _same_level(everything[0], other):
+            consistent = False
+            break
     if headers and found and not consistent:
         defects.append(
             Defect(
@@ -232,7 +236,8 @@ def read_marking(message: MessageInput | RawMessage, *, strict: bool = False) ->
             )
         )
     for marking in everything:
-        defects.extend(marking.defects)
+        if marking.defects:
+            defects.extend(marking.defects)
     for item in found:
         if item.truncated and item.marking is None:
             defects.append(Defect("truncated", "the subject marking is cut off"))
