@@ -22,16 +22,16 @@ system-deps:
 	fi
 
 demo: $(STAMP)
-	$(PY) -m demo
+	$(PY) -m mailcore.demo
 
 test: $(STAMP) system-deps
-	$(PY) -m ruff check mailcore tests benchmarks demo
+	$(PY) -m ruff check mailcore tests benchmarks
 	$(PY) -m pytest
 	$(PY) -m mailcore vectors run
 	$(PY) -m benchmarks --quick
 
 lint: $(STAMP)
-	$(PY) -m ruff check mailcore tests benchmarks demo
+	$(PY) -m ruff check mailcore tests benchmarks
 
 vectors: $(STAMP)
 	$(PY) -m mailcore vectors run

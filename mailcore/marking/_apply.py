@@ -275,6 +275,13 @@ def apply_marking(
     )
     if needs_check:
         _validate(final, version)
+        if (final.rank or 0) > settings.markings.highest_rank:
+            # ISM-0272: never send a marking above what the system offers,
+            # not even one inherited from an original.
+            raise MarkingNotOffered(
+                f"{final.medium_form()!r} is above the highest marking the "
+                "policy offers; this system cannot send it"
+            )
     return MarkedMessage(_write(raw, final), final, inherited, tuple(warnings))
 
 

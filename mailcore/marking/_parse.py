@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from mailcore.errors import MarkingSyntaxError
-from mailcore.marking._model import Caveat, Defect, Marking
+from mailcore.marking._model import MAX_MARKING_LENGTH, Caveat, Defect, Marking
 from mailcore.marking._vocab import (
     ACCESS_BY_FOLD,
     ACCESS_VALUES,
@@ -40,6 +40,7 @@ from mailcore.marking._vocab import (
     TAG_BY_FOLD,
     TAG_ORDER,
     Family,
+    VersionInfo,
     parse_version,
 )
 
@@ -78,7 +79,7 @@ _Field = tuple[str, str]
 class _Reader:
     """Collects defects; raises at once in strict mode."""
 
-    __slots__ = ("context_version", "defects", "strict", "where")
+    __slots__ = ("context_version", "defects", "strict", "version_info", "where")
 
     def __init__(
         self, strict: bool, where: str, context_version: str | None = None
@@ -88,6 +89,7 @@ class _Reader:
         # The version a subject tag or a policy value is read under (they
         # carry no VER of their own).
         self.context_version = context_version
+        self.version_info: VersionInfo | None = None
         self.defects: list[Defect] = []
 
     def defect(self, code: str, detail: str, *, advisory: bool = False) -> None:
@@ -154,6 +156,8 @@ def _fast_header(text: str) -> Marking | None:
             needed = 20 if caveat.value == "NATIONAL-CABINET" else 30
             if sec_rank < needed:
                 return None
+            if caveat.value == "NATIONAL-CABINET" and version.startswith("2018."):
+                return None  # 2018.1-2018.3 predate it: the general path decides
     access: tuple[str, ...] = ()
     if access_text:
         access = tuple(access_text.split(", ACCESS=")[1:])
@@ -184,6 +188,9 @@ def _header_fields(value: str, reader: _Reader) -> list[_Field]:
     text = _unfold(value, reader).strip(" \t")
     if not text:
         raise reader.fail("empty", "the marking is empty")
+    if len(text) > MAX_MARKING_LENGTH:
+        # EPMS 2024 §6: "no greater than 998 ASCII characters in length".
+        reader.defect("too_long", f"the marking is {len(text)} characters; at most 998")
     if "\\" in text:
         pieces = [m.group(1) for m in _ESCAPED_SPLIT.finditer(text)]
         # finditer yields one empty match after the last separator.
@@ -195,6 +202,7 @@ def _header_fields(value: str, reader: _Reader) -> list[_Field]:
     append = fields.append
     first = True
     for piece in pieces:
+        written = piece  # as written, for glueing back an unescaped comma
         if first:
             first = False
         elif piece[:1] in (" ", "\t"):
@@ -210,20 +218,22 @@ def _header_fields(value: str, reader: _Reader) -> list[_Field]:
         if equals and tag in TAG_ORDER and not (tag in _ENUMERATED and " " in rest):
             append((tag, rest))
         else:
-            _split_field(piece, fields, reader)
+            _split_field(piece, fields, reader, written)
     if not fields:
         raise reader.fail("no_fields", f"no TAG=value field in {text[:60]!r}")
     return fields
 
 
-def _split_field(piece: str, fields: list[_Field], reader: _Reader) -> None:
+def _split_field(
+    piece: str, fields: list[_Field], reader: _Reader, written: str | None = None
+) -> None:
     match = _KEY.match(piece)
     if match is None:
         if fields and not reader.strict:
             # An unescaped comma inside free text: glue it back on.
             tag, previous = fields[-1]
             reader.defect("unescaped_comma", f"unescaped ',' inside the {tag} value")
-            fields[-1] = (tag, previous + "," + piece)
+            fields[-1] = (tag, previous + "," + (piece if written is None else written))
             return
         raise reader.fail("bad_field", f"{piece[:40]!r} is not TAG=value")
     tag, value = match.group(1), piece[match.end() :]
@@ -627,6 +637,15 @@ def _releasability(value: str, reader: _Reader) -> str:
 
 def _special_handling(value: str, reader: _Reader) -> str:
     if value in SH_VALUES:
+        info = reader.version_info
+        if (
+            value == "NATIONAL-CABINET"
+            and info is not None
+            and info.year == 2018
+            and info.minor < 4
+        ):
+            # NATIONAL-CABINET arrived with EPMS 2018.4 (Janusnet, Sep 2020).
+            reader.defect("not_in_version", "SH:NATIONAL-CABINET exists only from 2018.4 on")
         return value
     if value.startswith(SH_EXCLUSIVE_FOR):
         person = _text(value[len(SH_EXCLUSIVE_FOR) :], "EXCLUSIVE-FOR", reader)
@@ -741,10 +760,12 @@ def _interpret(fields: list[_Field], reader: _Reader, *, long_form: bool) -> Mar
     family: Family | None = None
     if version is None and reader.context_version is not None:
         context = parse_version(reader.context_version)
+        reader.version_info = context
         family = None if context is None else context.family
     elif version is not None:
         version = _enum_value(version, "VER", reader)
         info = parse_version(version)
+        reader.version_info = info
         if info is None and not foreign:
             reader.defect("bad_version", f"VER={version} is not YYYY.N")
         elif info is not None:

@@ -171,7 +171,7 @@ def read_marking(message: MessageInput | RawMessage, *, strict: bool = False) ->
             strict=strict,
             expected=clean[0] if len(headers) == 1 and clean else None,
         )
-        encoded = len(decoded.segments) > 1
+        encoded = len(decoded.segments) > 1 or decoded.segments[0].encoded
         for item in found if encoded else ():
             if decoded.in_encoded_word(item.start, item.end):
                 defects.append(
@@ -241,6 +241,14 @@ def read_marking(message: MessageInput | RawMessage, *, strict: bool = False) ->
     for item in found:
         if item.truncated and item.marking is None:
             defects.append(Defect("truncated", "the subject marking is cut off"))
+    if strict:
+        broken = [d for d in defects if not d.advisory]
+        if broken:
+            raise MarkingSyntaxError(
+                broken[0].detail,
+                defects=tuple(d.code for d in broken),
+                where="message",
+            )
     return MessageMarking(
         marking=primary,
         source=source,
