@@ -38,7 +38,9 @@ _SHAPES = [
 HEADERS_MIXED = [shape.format(o=o) for o, shape in zip(_ORIGINS, itertools.cycle(_SHAPES))]
 HEADERS_CANONICAL = [_SHAPES[n % 5].format(o=o) for n, o in enumerate(_ORIGINS)]
 
-_HEADER = "VER=2024.1, NS=gov.au, SEC=PROTECTED, CAVEAT=SH:CABINET, ORIGIN=jo.citizen@agency.gov.au"
+_HEADER = (
+    "VER=2024.1, NS=gov.au, SEC=PROTECTED, CAVEAT=SH:CABINET, ORIGIN=jo.citizen@agency.gov.au"
+)
 
 
 def message_20kb() -> bytes:
@@ -96,9 +98,9 @@ _next_peer = _cycle(HEADERS_MIXED)
 
 def _peer_header() -> object:
     # The stdlib's own header parsing plus a naive split into TAG=value.
-    value = email.message_from_string(
-        "X-Protective-Marking: " + _next_peer() + "\n\n"
-    )["X-Protective-Marking"]
+    value = email.message_from_string("X-Protective-Marking: " + _next_peer() + "\n\n")[
+        "X-Protective-Marking"
+    ]
     return dict(_PAIR.findall(value))
 
 

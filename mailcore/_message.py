@@ -36,8 +36,7 @@ def as_bytes(message: MessageInput) -> bytes:
         BytesGenerator(out, mangle_from_=False, maxheaderlen=0).flatten(message)
         return out.getvalue()
     raise TypeError(
-        f"a message must be bytes or email.message.EmailMessage, "
-        f"not {type(message).__name__}"
+        f"a message must be bytes or email.message.EmailMessage, not {type(message).__name__}"
     )
 
 
@@ -72,9 +71,7 @@ class RawMessage:
         self.header_end = header_end
         self.body_start = body_start
         first_break = data.find(b"\n", 0, max(header_end, 1))
-        self.linesep = (
-            b"\r\n" if first_break > 0 and data[first_break - 1] == 13 else b"\n"
-        )
+        self.linesep = b"\r\n" if first_break > 0 and data[first_break - 1] == 13 else b"\n"
         _check_header_block(data, header_end)
         self._fields: list[RawField] | None = None
 
@@ -111,9 +108,7 @@ class RawMessage:
             end = search_end(data, match.end(), header_end)
             stop = header_end if end is None else end.end()
             name = match.group(1).decode("ascii")
-            found[name.lower()].append(
-                new(RawField, (name, match.start(1), match.end(), stop))
-            )
+            found[name.lower()].append(new(RawField, (name, match.start(1), match.end(), stop)))
         return found
 
     def get_all(self, name: str) -> list[str]:
@@ -143,7 +138,8 @@ class RawMessage:
         position = 0
         appended = b""
         for field, new in sorted(
-            (e for e in edits if e[0] is not None), key=lambda e: e[0].start  # type: ignore[union-attr]
+            (e for e in edits if e[0] is not None),
+            key=lambda e: e[0].start,  # type: ignore[union-attr]
         ):
             assert field is not None
             pieces.append(self.data[position : field.start])
@@ -164,10 +160,7 @@ class RawMessage:
     def encode_field(self, name: str, value: str) -> bytes:
         """A new field's bytes, with the message's line separator."""
         return (
-            name.encode("ascii")
-            + b": "
-            + value.encode("utf-8", "surrogateescape")
-            + self.linesep
+            name.encode("ascii") + b": " + value.encode("utf-8", "surrogateescape") + self.linesep
         )
 
 

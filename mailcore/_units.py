@@ -45,8 +45,7 @@ def parse_size(text: str | int) -> int:
     match = _SIZE.match(text)
     if match is None:
         raise ValueError(
-            f"{text!r} is not a size; write bytes or a number with B, KB, MB, "
-            "GB, KiB, MiB or GiB"
+            f"{text!r} is not a size; write bytes or a number with B, KB, MB, GB, KiB, MiB or GiB"
         )
     number, unit = match.groups()
     factor = _FACTORS[(unit or "").lower()]

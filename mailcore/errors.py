@@ -13,7 +13,6 @@ Our exception hierarchy::
       x MarkingError                    a marking was refused on its merits
         + MarkingDowngrade              a reply/forward would lower the original marking
         + MarkingNotOffered             a marking is above what the policy offers
-        + MarkingCheckFailed            a message failed a gateway marking check
 
 A caller who wants "anything mailcore refused" catches :class:`MailcoreError`;
 a caller who only cares about bad input catches :class:`MalformedInput` (or
@@ -29,7 +28,6 @@ __all__ = [
     "MalformedMessage",
     "MarkingDowngrade",
     "MarkingError",
-    "MarkingCheckFailed",
     "MarkingListError",
     "MarkingNotOffered",
     "MarkingSyntaxError",
@@ -58,9 +56,7 @@ class MalformedInput(MailcoreError, ValueError):
 class PolicyError(MalformedInput):
     """A policy file (or policy value) is not valid; ``key`` names the key."""
 
-    def __init__(
-        self, message: str, *, key: str | None = None, where: str | None = None
-    ) -> None:
+    def __init__(self, message: str, *, key: str | None = None, where: str | None = None) -> None:
         super().__init__(message, where=where)
         self.key = key
 
@@ -111,6 +107,3 @@ class MarkingDowngrade(MarkingError):
 class MarkingNotOffered(MarkingError):
     """A requested marking is above the highest one the policy offers."""
 
-
-class MarkingCheckFailed(MarkingError):
-    """A message's marking is above the allowed level, unmarked or unreadable."""

@@ -125,9 +125,7 @@ def load_policy(path: str | os.PathLike[str] | None) -> Policy:
     except tomllib.TOMLDecodeError as error:
         raise PolicyError(f"not valid TOML: {error}", where=str(location)) from None
     except OSError as error:
-        raise PolicyError(
-            f"cannot be read: {error.strerror}", where=str(location)
-        ) from None
+        raise PolicyError(f"cannot be read: {error.strerror}", where=str(location)) from None
     return policy_from_mapping(data, source=str(location))
 
 
@@ -203,11 +201,21 @@ def _plain(cls: type) -> Callable[[Mapping[str, Any], str], Any]:
         out = _typed_values(cls, section, values, where)
         if cls is SmimePolicy:
             if "on_missing_certificate" in out:
-                _choice(section, "on_missing_certificate", out["on_missing_certificate"],
-                        ("send_unencrypted", "reject"), where)
+                _choice(
+                    section,
+                    "on_missing_certificate",
+                    out["on_missing_certificate"],
+                    ("send_unencrypted", "reject"),
+                    where,
+                )
             if "on_directory_error" in out:
-                _choice(section, "on_directory_error", out["on_directory_error"],
-                        ("reject", "send_unencrypted"), where)
+                _choice(
+                    section,
+                    "on_directory_error",
+                    out["on_directory_error"],
+                    ("reject", "send_unencrypted"),
+                    where,
+                )
         return cls(**out)
 
     return build
@@ -220,7 +228,9 @@ def _classification(values: Mapping[str, Any], where: str) -> ClassificationPoli
     if parse_version(version) is None:
         _wrong("classification", "version", "a version like '2024.1'", version, where)
     if "downgrade" in out:
-        _choice("classification", "downgrade", out["downgrade"], ("reject", "warn", "allow"), where)
+        _choice(
+            "classification", "downgrade", out["downgrade"], ("reject", "warn", "allow"), where
+        )
     raw_markings = values.get("markings")
     if raw_markings is None:
         markings = default_markings(version)
@@ -231,12 +241,16 @@ def _classification(values: Mapping[str, Any], where: str) -> ClassificationPoli
         try:
             markings = parse_markings_list(raw_markings, version=version)
         except PolicyError as error:
-            raise PolicyError(error.detail, key=error.key, where=f"{where}: {error.where}") from None
+            raise PolicyError(
+                error.detail, key=error.key, where=f"{where}: {error.where}"
+            ) from None
     default = out.get("default")
     if default is None:
-        default = markings.entries[0].display if "UNOFFICIAL" not in [
-            e.display for e in markings
-        ] else "UNOFFICIAL"
+        default = (
+            markings.entries[0].display
+            if "UNOFFICIAL" not in [e.display for e in markings]
+            else "UNOFFICIAL"
+        )
     elif markings.find(default) is None:
         raise PolicyError(
             f"classification.default {default!r} is not in the markings list",
@@ -291,6 +305,8 @@ def _sync(values: Mapping[str, Any], where: str) -> SyncPolicy:
         try:
             out["max_bytes"] = parse_size(size)
         except (ValueError, TypeError) as error:
-            raise PolicyError(f"sync.max_bytes: {error}", key="sync.max_bytes", where=where) from None
+            raise PolicyError(
+                f"sync.max_bytes: {error}", key="sync.max_bytes", where=where
+            ) from None
     _typed_values(SyncPolicy, "sync", raw, where)  # names any unknown key
     return SyncPolicy(**out)

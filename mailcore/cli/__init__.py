@@ -27,9 +27,13 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     """The whole command tree."""
     parser = _Parser(prog="mailcore", description="Secure enterprise mail content tools.")
-    parser.add_argument("--policy", metavar="FILE", help="policy file (TOML); default: built-in defaults")
+    parser.add_argument(
+        "--policy", metavar="FILE", help="policy file (TOML); default: built-in defaults"
+    )
     parser.add_argument("--version", action="version", version=f"mailcore {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True, parser_class=_Parser)
+    commands = parser.add_subparsers(
+        dest="command", metavar="COMMAND", required=True, parser_class=_Parser
+    )
     add_marking_commands(commands)
     add_vector_commands(commands)
     return parser

@@ -18,13 +18,20 @@ def add_marking_commands(commands: argparse._SubParsersAction) -> None:  # type:
 
     show = sub.add_parser("show", help="report the message's protective marking (JSON A)")
     show.add_argument("input", nargs="?", metavar="IN")
-    show.add_argument("--strict", action="store_true", help="refuse markings that break the standard")
+    show.add_argument(
+        "--strict", action="store_true", help="refuse markings that break the standard"
+    )
     show.set_defaults(handler=_show)
 
     apply = sub.add_parser("apply", help="mark a message per the policy")
-    apply.add_argument("--marking", metavar="M", help="display value from the policy list or a marking value")
     apply.add_argument(
-        "--original", action="append", default=[], metavar="FILE",
+        "--marking", metavar="M", help="display value from the policy list or a marking value"
+    )
+    apply.add_argument(
+        "--original",
+        action="append",
+        default=[],
+        metavar="FILE",
         help="the message replied to or forwarded (repeatable)",
     )
     apply.add_argument("input", nargs="?", metavar="IN")

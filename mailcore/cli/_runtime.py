@@ -74,7 +74,9 @@ def run_guarded(action: Callable[[], int]) -> int:
         sys.stderr.close()
         return EXIT_OK
     except Exception as error:  # the CLI's one catch-all: no tracebacks
-        prefix = "" if isinstance(error, MailcoreError | OSError | UsageError) else "internal error: "
+        prefix = (
+            "" if isinstance(error, MailcoreError | OSError | UsageError) else "internal error: "
+        )
         print(f"mailcore: {prefix}{one_line(error)}", file=sys.stderr)
         return exit_code_for(error)
 

@@ -17,7 +17,9 @@ def add_vector_commands(commands: argparse._SubParsersAction) -> None:  # type: 
     group = commands.add_parser("vectors", help="conformance vectors")
     sub = group.add_subparsers(dest="action", metavar="ACTION", required=True)
     run = sub.add_parser("run", help="run the conformance vectors")
-    run.add_argument("paths", nargs="*", metavar="PATH", help="suites or folders (default: vectors/)")
+    run.add_argument(
+        "paths", nargs="*", metavar="PATH", help="suites or folders (default: vectors/)"
+    )
     run.set_defaults(handler=_run)
 
 

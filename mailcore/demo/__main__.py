@@ -32,8 +32,10 @@ def main() -> int:
     policy = Policy()
     settings = policy.classification
     print("mailcore demo: protective markings with the built-in default policy")
-    print(f"  EPMS version {settings.version}, namespace {settings.namespace}, "
-          f"default {settings.default!r}, {len(settings.markings)} markings offered\n")
+    print(
+        f"  EPMS version {settings.version}, namespace {settings.namespace}, "
+        f"default {settings.default!r}, {len(settings.markings)} markings offered\n"
+    )
 
     print("1. Mark an outgoing message with the policy default:")
     outgoing = apply_marking(_sample("outgoing.eml"), policy=policy)

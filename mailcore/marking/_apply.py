@@ -10,11 +10,11 @@ from typing import Any
 
 from mailcore._message import MessageInput, RawMessage
 from mailcore.errors import (
+    MalformedMessage,
     MarkingDowngrade,
     MarkingError,
     MarkingNotOffered,
     MarkingSyntaxError,
-    MalformedMessage,
 )
 from mailcore.marking._list import MarkingsList, parse_value
 from mailcore.marking._model import Caveat, Marking
@@ -24,7 +24,13 @@ from mailcore.marking._subject import fold_subject, rewrite_subject
 from mailcore.marking._vocab import SEC_RANK, SEC_VALUES, Family, family_for_version
 from mailcore.policy import ClassificationPolicy, Policy
 
-__all__ = ["MarkedMessage", "apply_marking", "combine_markings", "convert_marking", "resolve_marking"]
+__all__ = [
+    "MarkedMessage",
+    "apply_marking",
+    "combine_markings",
+    "convert_marking",
+    "resolve_marking",
+]
 
 HEADER = "X-Protective-Marking"
 
@@ -79,8 +85,10 @@ def convert_marking(marking: Marking, version: str) -> Marking:
             f"EPMS {version}: its level is unknown"
         )
     source_ok = marking.sec is None or marking.sec in SEC_VALUES[target]
-    if source_ok and (marking.dlm is None or target is Family.EPMS_2012) and (
-        not marking.access or target is Family.EPMS_2018
+    if (
+        source_ok
+        and (marking.dlm is None or target is Family.EPMS_2012)
+        and (not marking.access or target is Family.EPMS_2018)
     ):
         return marking
     caveats = list(marking.caveats)
@@ -96,9 +104,9 @@ def convert_marking(marking: Marking, version: str) -> Marking:
             dlm=None,
             caveats=tuple(dict.fromkeys(caveats)),
             access=tuple(dict.fromkeys(access)),
-            downto=None if marking.downto is None else _level_for_rank(
-                SEC_RANK.get(marking.downto, 0), target
-            ),
+            downto=None
+            if marking.downto is None
+            else _level_for_rank(SEC_RANK.get(marking.downto, 0), target),
         )
     # Into 2012.3 (or 2005.6): levels between the listed ones take a DLM.
     sec = _level_for_rank(rank, target)
@@ -131,7 +139,9 @@ def combine_markings(markings: Sequence[Marking]) -> Marking:
     origins = {m.origin for m in markings}
     dlms = {m.dlm for m in markings if m.dlm is not None}
     return highest.replace(
-        dlm=highest.dlm if len(dlms) <= 1 else max(dlms, key=lambda d: (d == "Sensitive:Cabinet", d)),
+        dlm=highest.dlm
+        if len(dlms) <= 1
+        else max(dlms, key=lambda d: (d == "Sensitive:Cabinet", d)),
         caveats=tuple(caveats),
         access=tuple(access),
         expires=expires,
@@ -192,9 +202,7 @@ def _author(raw: RawMessage) -> str:
     return addresses[0]
 
 
-def _inherit(
-    originals: Sequence[MessageInput], version: str
-) -> tuple[Marking | None, list[str]]:
+def _inherit(originals: Sequence[MessageInput], version: str) -> tuple[Marking | None, list[str]]:
     """The combined marking of the originals, converted to ``version``."""
     found: list[Marking] = []
     unknown: list[str] = []
@@ -251,7 +259,8 @@ def apply_marking(
         needs_check = inherited is not None
     else:
         requested = (
-            marking if isinstance(marking, Marking)
+            marking
+            if isinstance(marking, Marking)
             else resolve_marking(marking, settings.markings)
         )
         needs_check = isinstance(marking, Marking) or inherited is not None
@@ -352,9 +361,10 @@ def _write(raw: RawMessage, marking: Marking) -> bytes:
     unchanged = (
         len(existing) == 1
         and existing[0].name == HEADER
-        and raw.data[existing[0].value_start : existing[0].end].decode(
-            "utf-8", "surrogateescape"
-        ).rstrip("\r\n").lstrip(" ")
+        and raw.data[existing[0].value_start : existing[0].end]
+        .decode("utf-8", "surrogateescape")
+        .rstrip("\r\n")
+        .lstrip(" ")
         == header_value
     )
     if not unchanged:

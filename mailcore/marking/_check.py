@@ -14,9 +14,7 @@ from mailcore.marking._vocab import SEC_BY_FOLD, SEC_RANK
 
 __all__ = ["CheckResult", "check_marking", "level_rank"]
 
-Reason = Literal[
-    "above_maximum", "unmarked", "unreadable", "truncated", "unknown_level"
-]
+Reason = Literal["above_maximum", "unmarked", "unreadable", "truncated", "unknown_level"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,9 +60,7 @@ def level_rank(level: str, markings: MarkingsList | None = None) -> int:
     except MarkingSyntaxError:
         rank = None
     if rank is None:
-        raise MarkingSyntaxError(
-            f"{level!r} is not a classification level", where="--max"
-        )
+        raise MarkingSyntaxError(f"{level!r} is not a classification level", where="--max")
     return rank
 
 
@@ -85,7 +81,9 @@ def check_marking(
     read = read_marking(message)
     shown = None if read.marking is None else read.marking.medium_form()
     if not read.marked:
-        return CheckResult(allow_unmarked, None if allow_unmarked else "unmarked", None, maximum, read)
+        return CheckResult(
+            allow_unmarked, None if allow_unmarked else "unmarked", None, maximum, read
+        )
     if any(s.truncated for s in read.subject_markings):
         return CheckResult(False, "truncated", shown, maximum, read)
     if not read.readable:

@@ -114,7 +114,9 @@ def _reading_case(case: VectorCase) -> str | None:
 
 def _markings_case(case: VectorCase) -> str | None:
     try:
-        parsed = parse_markings_list(case.text("markings"), version=case.input.get("version", "2024.1"))
+        parsed = parse_markings_list(
+            case.text("markings"), version=case.input.get("version", "2024.1")
+        )
     except errors.MarkingListError as error:
         if case.result != "invalid":
             return f"refused: {error}"
@@ -161,9 +163,7 @@ def _apply_case(case: VectorCase) -> str | None:
         del read
     if "warnings" in expected and len(result.warnings) != expected["warnings"]:
         return f"expected {expected['warnings']} warnings, got {list(result.warnings)}"
-    again = apply_marking(
-        result.message, result.marking, policy=policy, originals=originals
-    )
+    again = apply_marking(result.message, result.marking, policy=policy, originals=originals)
     if again.message != result.message:
         return "applying the same marking again changed the message"
     return None

@@ -60,9 +60,7 @@ _DEFAULTS: dict[Family, str] = {
         "PROTECTED+Sensitive:Cabinet,SEC=PROTECTED DLM=Sensitive:Cabinet;"
     ),
     Family.EPMS_2005: (
-        "UNCLASSIFIED,SEC=UNCLASSIFIED;"
-        "IN-CONFIDENCE,SEC=IN-CONFIDENCE;"
-        "PROTECTED,SEC=PROTECTED;"
+        "UNCLASSIFIED,SEC=UNCLASSIFIED;IN-CONFIDENCE,SEC=IN-CONFIDENCE;PROTECTED,SEC=PROTECTED;"
     ),
 }
 
@@ -150,8 +148,7 @@ def parse_markings_list(text: str, *, version: str) -> MarkingsList:
         where = f"markings entry {number} ({entry[:60]!r})"
         if not comma or not value.strip():
             raise MarkingListError(
-                "has no value; write 'display,value' (e.g. "
-                "'PROTECTED,SEC=PROTECTED')",
+                "has no value; write 'display,value' (e.g. 'PROTECTED,SEC=PROTECTED')",
                 key="classification.markings",
                 where=where,
             )
@@ -169,17 +166,14 @@ def parse_markings_list(text: str, *, version: str) -> MarkingsList:
             marking = parse_value(value, version)
         except MarkingSyntaxError as error:
             raise MarkingListError(
-                f"value {value.strip()!r} is not a valid EPMS {version} "
-                f"marking: {error.detail}",
+                f"value {value.strip()!r} is not a valid EPMS {version} marking: {error.detail}",
                 key="classification.markings",
                 where=where,
             ) from None
         displays.add(display.casefold())
         entries.append(ListedMarking(display, marking))
     if not entries:
-        raise MarkingListError(
-            "the markings list is empty", key="classification.markings"
-        )
+        raise MarkingListError("the markings list is empty", key="classification.markings")
     return MarkingsList(version, tuple(entries))
 
 

@@ -106,10 +106,7 @@ class Marking:
     @property
     def is_foreign(self) -> bool:
         """True when ``NS`` names a namespace other than gov.au."""
-        return (
-            self.namespace is not None
-            and self.namespace.casefold() != GOV_AU
-        )
+        return self.namespace is not None and self.namespace.casefold() != GOV_AU
 
     @property
     def rank(self) -> int | None:

@@ -81,9 +81,7 @@ class _Reader:
 
     __slots__ = ("context_version", "defects", "strict", "version_info", "where")
 
-    def __init__(
-        self, strict: bool, where: str, context_version: str | None = None
-    ) -> None:
+    def __init__(self, strict: bool, where: str, context_version: str | None = None) -> None:
         self.strict = strict
         self.where = where
         # The version a subject tag or a policy value is read under (they
@@ -98,7 +96,7 @@ class _Reader:
         self.defects.append(Defect(code, detail, advisory))
 
     def fail(self, code: str, detail: str) -> MarkingSyntaxError:
-        codes = tuple(d.code for d in self.defects) + (code,)
+        codes = (*(d.code for d in self.defects), code)
         return MarkingSyntaxError(detail, defects=codes, where=self.where)
 
 
@@ -147,9 +145,7 @@ def _fast_header(text: str) -> Marking | None:
     sec_rank = SEC_RANK[sec]
     caveats: tuple[Caveat, ...] = ()
     if caveat_text:
-        caveats = tuple(
-            Caveat(*item.split(":", 1)) for item in caveat_text.split(", CAVEAT=")[1:]
-        )
+        caveats = tuple(Caveat(*item.split(":", 1)) for item in caveat_text.split(", CAVEAT=")[1:])
         if len(set(caveats)) != len(caveats):
             return None
         for caveat in caveats:
@@ -332,9 +328,7 @@ def scan_subject(
         marking: Marking | None = None
         if truncated:
             if strict:
-                raise reader.fail(
-                    "truncated", "the subject marking is cut off before ']'"
-                )
+                raise reader.fail("truncated", "the subject marking is cut off before ']'")
             reader.defect("truncated", "the subject marking is cut off before ']'")
         if fields:
             try:
@@ -346,9 +340,7 @@ def scan_subject(
             raise reader.fail("no_fields", "empty subject marking")
         if marking is None and not truncated and not strict:
             marking = None
-        found.append(
-            SubjectMarking(start, end, subject[start:end], marking, truncated)
-        )
+        found.append(SubjectMarking(start, end, subject[start:end], marking, truncated))
         position = end
 
 
@@ -432,7 +424,7 @@ def _after_separator(subject: str, position: int, reader: _Reader) -> int:
     if end == position:
         reader.defect(
             "no_space_after_comma",
-            f"no space after the comma before {subject[end:end + 20]!r}",
+            f"no space after the comma before {subject[end : end + 20]!r}",
         )
     return end
 
@@ -478,9 +470,7 @@ def _closing_bracket(text: str, start: int, region_end: int, comma: int) -> int:
     return first
 
 
-def parse_subject_tag(
-    text: str, *, strict: bool = False, version: str | None = None
-) -> Marking:
+def parse_subject_tag(text: str, *, strict: bool = False, version: str | None = None) -> Marking:
     """Parse one subject tag, with or without its brackets.
 
     ``[SEC=OFFICIAL:Sensitive, ACCESS=Legal-Privilege]`` and
@@ -534,9 +524,7 @@ def _text(value: str, tag: str, reader: _Reader) -> str:
     if not text:
         reader.defect("empty_value", f"{tag} is empty")
     elif len(text) > _MAX_TEXT:
-        reader.defect(
-            "text_too_long", f"{tag} is {len(text)} characters; at most 128"
-        )
+        reader.defect("text_too_long", f"{tag} is {len(text)} characters; at most 128")
     return text
 
 
@@ -841,7 +829,8 @@ def _dedupe(items: list[_T], tag: str, reader: _Reader) -> list[_T]:
     seen: list[_T] = []
     for item in items:
         if item in seen:
-            reader.defect("duplicate_value", f"{tag}={item} appears twice")
+            # The ABNF allows a repeated CAVEAT; repeating one adds nothing.
+            reader.defect("duplicate_value", f"{tag}={item} appears twice", advisory=True)
         else:
             seen.append(item)
     return seen
@@ -885,9 +874,7 @@ def _foreign(
     return marking
 
 
-def _check_order(
-    order: list[str], version: str | None, reader: _Reader, long_form: bool
-) -> None:
+def _check_order(order: list[str], version: str | None, reader: _Reader, long_form: bool) -> None:
     ranks = [TAG_ORDER[tag] for tag in order if tag != "DLM"]
     if ranks == sorted(ranks) and "EXPIRES" not in order and "DOWNTO" not in order:
         return  # the common case: canonical order, nothing to pair
@@ -908,24 +895,18 @@ def _check_order(
                     "EXPIRES must be followed directly by DOWNTO",
                 )
         if tag == "DOWNTO" and (index == 0 or order[index - 1] != "EXPIRES"):
-            reader.defect(
-                "downto_without_expires", "DOWNTO must follow EXPIRES directly"
-            )
+            reader.defect("downto_without_expires", "DOWNTO must follow EXPIRES directly")
         if rank < last:
             if tag == "ACCESS" and seen_expires and last_tag in ("EXPIRES", "DOWNTO", "ACCESS"):
                 # The 2024 regex form (and pmcau, AusGovLabellingAgent) put
                 # ACCESS after EXPIRES/DOWNTO; the ABNF, which is definitive,
                 # puts it before.
-                reader.defect(
-                    "access_after_expires", "ACCESS after EXPIRES/DOWNTO (regex order)"
-                )
+                reader.defect("access_after_expires", "ACCESS after EXPIRES/DOWNTO (regex order)")
                 continue
             if tag == "CAVEAT" and last_tag == "ACCESS" and access_first_ok:
                 continue
             if tag == "CAVEAT" and last_tag == "ACCESS":
-                reader.defect(
-                    "access_before_caveat", "ACCESS before CAVEAT (2018.1/2018.2 order)"
-                )
+                reader.defect("access_before_caveat", "ACCESS before CAVEAT (2018.1/2018.2 order)")
                 continue
             reader.defect("field_order", f"{tag} is out of order after {last_tag}")
             continue
@@ -949,9 +930,7 @@ def _check_semantics(
     if downto is not None:
         down_rank = SEC_RANK.get(downto)
         if down_rank is not None and down_rank >= sec_rank:
-            reader.defect(
-                "downto_not_lower", f"DOWNTO={downto} is not lower than SEC={sec}"
-            )
+            reader.defect("downto_not_lower", f"DOWNTO={downto} is not lower than SEC={sec}")
     if family is not Family.EPMS_2018:
         return
     if access and sec_rank < SEC_RANK["OFFICIAL:Sensitive"]:

@@ -156,9 +156,7 @@ def read_marking(message: MessageInput | RawMessage, *, strict: bool = False) ->
             defects.append(Defect("unparseable_header", error.message))
     if len(headers) > 1:
         # EPMS 2024 §6.2: at most one X-Protective-Marking field.
-        defects.append(
-            Defect("multiple_headers", f"{len(headers)} X-Protective-Marking fields")
-        )
+        defects.append(Defect("multiple_headers", f"{len(headers)} X-Protective-Marking fields"))
 
     subjects = [raw.value(f) for f in located["subject"]]
     subject_tag: str | None = None
@@ -205,9 +203,7 @@ def read_marking(message: MessageInput | RawMessage, *, strict: bool = False) ->
     if len(readable_headers) == 1:
         primary = readable_headers[0]
     elif readable_headers:
-        primary = max(
-            readable_headers, key=lambda m: -1 if m.rank is None else m.rank
-        )
+        primary = max(readable_headers, key=lambda m: -1 if m.rank is None else m.rank)
     elif found:
         primary = found[0].marking
         if primary is not None and primary.namespace is None:

@@ -39,9 +39,7 @@ class DecodedSubject:
 
     def in_encoded_word(self, start: int, end: int) -> bool:
         """True when ``text[start:end]`` overlaps text from an encoded-word."""
-        return any(
-            s.encoded and s.start < end and start < s.end for s in self.segments
-        )
+        return any(s.encoded and s.start < end and start < s.end for s in self.segments)
 
 
 def _decode_word(charset: str, encoding: str, payload: str) -> str | None:
@@ -80,26 +78,18 @@ def decode_subject(raw: str) -> DecodedSubject:
         if between and not (previous_encoded and not between.strip(" \t")):
             parts.append(between)
             segments.append(
-                _Segment(
-                    length, length + len(between), False, position, match.start()
-                )
+                _Segment(length, length + len(between), False, position, match.start())
             )
             length += len(between)
         parts.append(decoded)
-        segments.append(
-            _Segment(
-                length, length + len(decoded), True, match.start(), match.end()
-            )
-        )
+        segments.append(_Segment(length, length + len(decoded), True, match.start(), match.end()))
         length += len(decoded)
         position = match.end()
         previous_encoded = True
     tail = raw[position:]
     if tail:
         parts.append(tail)
-        segments.append(
-            _Segment(length, length + len(tail), False, position, len(raw))
-        )
+        segments.append(_Segment(length, length + len(tail), False, position, len(raw)))
     return DecodedSubject(raw, "".join(parts), tuple(segments), bad)
 
 
