@@ -131,29 +131,28 @@ class RawMessage:
         return _UNFOLD.sub("", text) if "\n" in text else text
 
     def replace_fields(self, edits: list[tuple[RawField | None, bytes]]) -> bytes:
-        """Apply edits: ``(field, new bytes)`` replaces a field ("" removes it);
-        ``(None, new bytes)`` appends a field at the end of the header block.
+        """Apply edits: ``(field, new bytes)`` replaces a field (``b""``
+        removes it); ``(None, new bytes)`` appends a field at the end of the
+        header block.
         """
         pieces: list[bytes] = []
         position = 0
-        appended = b""
-        for field, new in sorted(
-            (e for e in edits if e[0] is not None),
-            key=lambda e: e[0].start,  # type: ignore[union-attr]
-        ):
+        replaced = sorted((e for e in edits if e[0] is not None), key=lambda e: e[0].start)  # type: ignore[union-attr]
+        for field, new in replaced:
             assert field is not None
             pieces.append(self.data[position : field.start])
             pieces.append(new)
             position = field.end
-        for field, new in edits:
-            if field is None:
-                appended += new
+        appended = b"".join(new for field, new in edits if field is None)
         if appended:
             pieces.append(self.data[position : self.header_end])
-            if self.header_end and self.data[self.header_end - 1 : self.header_end] != b"\n":
-                pieces.append(self.linesep)
-            pieces.append(appended)
             position = self.header_end
+            head = b"".join(pieces)
+            # A last header line without its line break (a header-only
+            # message) gets one, so that the new field stays in the header.
+            if head and not head.endswith(b"\n"):
+                head += self.linesep
+            pieces = [head, appended]
         pieces.append(self.data[position:])
         return b"".join(pieces)
 
@@ -213,7 +212,9 @@ def _check_header_block(data: bytes, header_end: int) -> None:
 
 
 def _mbox_skip(data: bytes, header_end: int) -> int:
-    if data.startswith(b"From "):
+    # An mbox "From sender date" line, not an obsolete "From : addr" field
+    # (RFC 5322 §4.5.1 allows white space before the colon).
+    if data.startswith(b"From ") and _FIRST_LINE.match(data) is None:
         newline = data.find(b"\n", 0, header_end)
         return header_end if newline == -1 else newline + 1  # mbox separator
     return 0
@@ -238,6 +239,8 @@ def _locate_fields(data: bytes, header_end: int) -> list[RawField]:
     # C-level scans instead of a Python loop over lines: headers are on the
     # hot path of every marking and S/MIME operation.
     matches = list(_FIELD_START.finditer(data, _mbox_skip(data, header_end), header_end))
+    if not matches:
+        return []
     ends = [match.start() for match in matches[1:]]
     ends.append(header_end)
     make = RawField._make

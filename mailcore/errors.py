@@ -106,4 +106,3 @@ class MarkingDowngrade(MarkingError):
 
 class MarkingNotOffered(MarkingError):
     """A requested marking is above the highest one the policy offers."""
-

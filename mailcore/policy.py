@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from mailcore._units import SYNC_WINDOWS, parse_size
-from mailcore.errors import PolicyError
+from mailcore.errors import MarkingListError, PolicyError
 from mailcore.marking._list import MarkingsList, default_markings, parse_markings_list
 from mailcore.marking._vocab import parse_version
 
@@ -124,6 +124,10 @@ def load_policy(path: str | os.PathLike[str] | None) -> Policy:
             data = tomllib.load(handle)
     except tomllib.TOMLDecodeError as error:
         raise PolicyError(f"not valid TOML: {error}", where=str(location)) from None
+    except UnicodeDecodeError as error:
+        raise PolicyError(
+            f"not UTF-8 (TOML files are UTF-8): byte {error.start}", where=str(location)
+        ) from None
     except OSError as error:
         raise PolicyError(f"cannot be read: {error.strerror}", where=str(location)) from None
     return policy_from_mapping(data, source=str(location))
@@ -240,8 +244,8 @@ def _classification(values: Mapping[str, Any], where: str) -> ClassificationPoli
     else:
         try:
             markings = parse_markings_list(raw_markings, version=version)
-        except PolicyError as error:
-            raise PolicyError(
+        except MarkingListError as error:
+            raise MarkingListError(
                 error.detail, key=error.key, where=f"{where}: {error.where}"
             ) from None
     default = out.get("default")

@@ -18,7 +18,7 @@ from mailcore.errors import (
 )
 from mailcore.marking._list import MarkingsList, parse_value
 from mailcore.marking._model import Caveat, Marking
-from mailcore.marking._parse import _SIMPLE_EMAIL
+from mailcore.marking._parse import _SIMPLE_EMAIL, parse_subject_tag
 from mailcore.marking._read import read_marking
 from mailcore.marking._subject import fold_subject, rewrite_subject
 from mailcore.marking._vocab import SEC_RANK, SEC_VALUES, Family, family_for_version
@@ -336,7 +336,8 @@ def _against_original(
 
 def _validate(marking: Marking, version: str) -> None:
     try:
-        parse_value(marking.medium_form(), version)
+        # The medium form is canonical already: parse it as it is.
+        parse_subject_tag(marking.medium_form(), strict=True, version=version)
     except MarkingSyntaxError as error:
         raise MarkingError(
             f"the resulting marking {marking.medium_form()!r} is not valid for "

@@ -25,9 +25,14 @@ from mailcore.marking._vocab import Family, family_for_version
 
 __all__ = ["ListedMarking", "MarkingsList", "default_markings", "parse_markings_list"]
 
-# A run of commas/white space that comes before the next TAG= (or the
-# vendor typo TAG:), unless the comma is escaped.
-_VALUE_SEPARATOR = re.compile(r"(?<!\\)[,\s]+(?=[A-Za-z]+[=:])")
+# A run of commas/white space that comes before the next marking tag
+# (TAG= or the vendor typo TAG:).  Escapes are hidden first, so an escaped
+# comma never separates and "\\," (an escaped backslash, then a comma) does.
+_VALUE_SEPARATOR = re.compile(
+    r"[,\s]+(?=(?:VER|NS|SEC|DLM|CAVEAT|ACCESS|EXPIRES|DOWNTO|NOTE|ORIGIN)[ \t]*[=:])",
+    re.IGNORECASE,
+)
+_ESCAPES = {"\\\\": "\ue000", "\\,": "\ue001"}
 
 _DEFAULTS: dict[Family, str] = {
     Family.EPMS_2018: (
@@ -121,8 +126,15 @@ class MarkingsList:
 
 def normalise_value(value: str) -> str:
     """Re-join a vendor-written value canonically: fields joined by ``", "``."""
-    value = value.strip().strip("[]").strip()
-    return ", ".join(part for part in _VALUE_SEPARATOR.split(value) if part)
+    value = value.strip()
+    if value.startswith("[") and value.endswith("]"):
+        value = value[1:-1].strip()
+    for escape, stand_in in _ESCAPES.items():
+        value = value.replace(escape, stand_in)
+    text = ", ".join(part for part in _VALUE_SEPARATOR.split(value) if part)
+    for escape, stand_in in _ESCAPES.items():
+        text = text.replace(stand_in, escape)
+    return text
 
 
 def parse_value(value: str, version: str) -> Marking:

@@ -47,7 +47,7 @@ from mailcore.marking._vocab import (
 __all__ = ["SubjectMarking", "parse_header", "parse_subject_tag", "scan_subject"]
 
 _UNFOLD = re.compile(r"\r?\n(?=[ \t])")
-_ESCAPED_SPLIT = re.compile(r"((?:\\.|[^,\\])*)(,|\Z)", re.DOTALL)
+_ESCAPED_SPLIT = re.compile(r"((?:\\.|\\\Z|[^,\\])*)(,|\Z)", re.DOTALL)
 _UNESCAPE = re.compile(r"\\(.)", re.DOTALL)
 _SIMPLE_EMAIL = re.compile(
     r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
@@ -188,10 +188,11 @@ def _header_fields(value: str, reader: _Reader) -> list[_Field]:
         # EPMS 2024 §6: "no greater than 998 ASCII characters in length".
         reader.defect("too_long", f"the marking is {len(text)} characters; at most 998")
     if "\\" in text:
-        pieces = [m.group(1) for m in _ESCAPED_SPLIT.finditer(text)]
-        # finditer yields one empty match after the last separator.
-        if pieces and pieces[-1] == "" and not text.endswith(","):
-            pieces.pop()
+        pieces = []
+        for match in _ESCAPED_SPLIT.finditer(text):
+            pieces.append(match.group(1))
+            if not match.group(2):
+                break  # the end of the text, not a comma
     else:
         pieces = text.split(",")
     fields: list[_Field] = []
