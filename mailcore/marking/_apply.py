@@ -124,7 +124,7 @@ def combine_markings(markings: Sequence[Marking]) -> Marking:
 
     SEC is the highest, CAVEAT and ACCESS the union; EXPIRES/DOWNTO survive
     only if every input has the same (an aggregate is never downgraded
-    automatically); ORIGIN only if every input has the same.
+    automatically); ORIGIN and NOTE only if every input has the same.
     """
     if not markings:
         raise ValueError("combine_markings needs at least one marking")
@@ -137,6 +137,7 @@ def combine_markings(markings: Sequence[Marking]) -> Marking:
     expiry = {(m.expires, m.downto) for m in markings}
     expires, downto = expiry.pop() if len(expiry) == 1 else (None, None)
     origins = {m.origin for m in markings}
+    notes = {m.note for m in markings}
     dlms = {m.dlm for m in markings if m.dlm is not None}
     return highest.replace(
         dlm=highest.dlm
@@ -147,6 +148,7 @@ def combine_markings(markings: Sequence[Marking]) -> Marking:
         expires=expires,
         downto=downto,
         origin=origins.pop() if len(origins) == 1 else None,
+        note=notes.pop() if len(notes) == 1 else None,
         defects=(),
     )
 

@@ -48,7 +48,8 @@ class Caveat:
     value: str
 
     def __str__(self) -> str:
-        return f"{self.type}:{self.value}"
+        # An untyped caveat (2011 drafts: CAVEAT=AUSTEO) has no "type:".
+        return f"{self.type}:{self.value}" if self.type else self.value
 
 
 def escape_text(value: str) -> str:
@@ -194,7 +195,7 @@ class Marking:
             return text
         return _fold(parts, linesep, first_line_used=len("X-Protective-Marking: "))
 
-    def _fields(self, *, long_form: bool) -> list[str]:
+    def _fields(self, *, long_form: bool, check: bool = True) -> list[str]:
         parts: list[str] = []
         add = parts.append
         if long_form:
@@ -207,7 +208,8 @@ class Marking:
         if self.dlm is not None:
             add("DLM=" + self.dlm)
         for caveat in self.caveats:
-            add(f"CAVEAT={caveat.type}:{escape_text(caveat.value)}")
+            prefix = caveat.type + ":" if caveat.type else ""
+            add(f"CAVEAT={prefix}{escape_text(caveat.value)}")
         for access in self.access:
             add("ACCESS=" + access)
         if self.expires is not None:
@@ -221,7 +223,7 @@ class Marking:
                 add("NOTE=" + escape_text(self.note))
             if self.origin is not None:
                 add("ORIGIN=" + self.origin)
-        if _PRINTABLE.match("".join(parts)) is None:
+        if check and _PRINTABLE.match("".join(parts)) is None:
             _check_printable(parts)
         return parts
 
@@ -247,7 +249,8 @@ class Marking:
         }
 
     def __str__(self) -> str:
-        return self.header_value()
+        # For logs and debugging: never raises, unlike header_value().
+        return ", ".join(self._fields(long_form=True, check=False))
 
 
 def _fold(parts: list[str], linesep: str, *, first_line_used: int) -> str:

@@ -69,6 +69,7 @@ _ENUMERATED = frozenset({"VER", "NS", "SEC", "DLM", "ACCESS", "DOWNTO", "ORIGIN"
 _SINGLE = ("VER", "NS", "SEC", "DLM", "EXPIRES", "DOWNTO", "NOTE", "ORIGIN")
 _MAX_TEXT = 128
 _WSP = (" ", "\t")
+_NOT_PRINTABLE = re.compile(r"[^ -~]")
 _T = TypeVar("_T", Caveat, str)
 
 
@@ -704,6 +705,18 @@ def _interpret(fields: list[_Field], reader: _Reader, *, long_form: bool) -> Mar
     extras: list[tuple[str, str]] = []
     order: list[str] = []
     for tag, value in fields:
+        if not value.isascii() or _NOT_PRINTABLE.search(value):
+            # EPMS 2024 Table 3: only printable US-ASCII.  Lenient reading
+            # keeps the value with '?' in place of each such character, so
+            # that the marking can still be reported and written.
+            if tag.upper() == "ORIGIN":
+                # An SMTPUTF8 address: not a simple-email (reference §9.17).
+                reader.defect("bad_origin", f"ORIGIN={value!r} is not a plain address")
+            else:
+                reader.defect(
+                    "non_printable", f"{tag} value {value!r} has non-printable characters"
+                )
+            value = _NOT_PRINTABLE.sub("?", value)
         if tag not in TAG_ORDER:
             canonical = TAG_BY_FOLD.get(tag.casefold())
             if canonical is None:

@@ -135,6 +135,13 @@ def _same_level(a: Marking, b: Marking) -> bool:
     )
 
 
+def _clean(value: str) -> str:
+    """Undecodable bytes (kept as surrogates) become U+FFFD for reporting."""
+    if value.isascii():
+        return value
+    return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
 def read_marking(message: MessageInput | RawMessage, *, strict: bool = False) -> MessageMarking:
     """Read a message's protective marking from its header fields and subject.
 
@@ -146,7 +153,7 @@ def read_marking(message: MessageInput | RawMessage, *, strict: bool = False) ->
 
     located = raw.find_many("X-Protective-Marking", "Subject")
     headers: list[Marking | None] = []
-    for value in [raw.value(f) for f in located["x-protective-marking"]]:
+    for value in [_clean(raw.value(f)) for f in located["x-protective-marking"]]:
         try:
             headers.append(parse_header(value, strict=strict))
         except MarkingSyntaxError as error:
@@ -158,7 +165,7 @@ def read_marking(message: MessageInput | RawMessage, *, strict: bool = False) ->
         # EPMS 2024 §6.2: at most one X-Protective-Marking field.
         defects.append(Defect("multiple_headers", f"{len(headers)} X-Protective-Marking fields"))
 
-    subjects = [raw.value(f) for f in located["subject"]]
+    subjects = [_clean(raw.value(f)) for f in located["subject"]]
     subject_tag: str | None = None
     found: list[SubjectMarking] = []
     if subjects:

@@ -1,0 +1,46 @@
+"""Shared fixtures and the Hypothesis profile."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+# 200 examples per property keeps the whole suite well under a minute; a
+# deeper run: HYPOTHESIS_PROFILE=thorough pytest tests/marking/test_properties.py
+settings.register_profile(
+    "mailcore",
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    print_blob=True,
+)
+settings.register_profile(
+    "thorough",
+    parent=settings.get_profile("mailcore"),
+    max_examples=5000,
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "mailcore"))
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def repo_root() -> Path:
+    """The repository checkout (where ``vectors/`` lives)."""
+    return REPO_ROOT
+
+
+@pytest.fixture
+def write_policy(tmp_path: Path) -> Callable[[str], Path]:
+    """Write a TOML policy file and return its path."""
+
+    def write(text: str) -> Path:
+        path = tmp_path / "policy.toml"
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    return write
