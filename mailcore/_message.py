@@ -60,7 +60,7 @@ class RawMessage:
     continuation); fields are located only when asked for.
     """
 
-    __slots__ = ("_fields", "body_start", "data", "header_end", "linesep")
+    __slots__ = ("_fields", "body_start", "data", "header_end")
 
     def __init__(self, message: MessageInput) -> None:
         data = as_bytes(message)
@@ -70,10 +70,14 @@ class RawMessage:
         header_end, body_start = _split(data)
         self.header_end = header_end
         self.body_start = body_start
-        first_break = data.find(b"\n", 0, max(header_end, 1))
-        self.linesep = b"\r\n" if first_break > 0 and data[first_break - 1] == 13 else b"\n"
         _check_header_block(data, header_end)
         self._fields: list[RawField] | None = None
+
+    @property
+    def linesep(self) -> bytes:
+        """The message's line separator (CRLF or LF), from its first line."""
+        first_break = self.data.find(b"\n", 0, max(self.header_end, 1))
+        return b"\r\n" if first_break > 0 and self.data[first_break - 1] == 13 else b"\n"
 
     @property
     def fields(self) -> list[RawField]:
@@ -94,9 +98,9 @@ class RawMessage:
         """Fields for several names (lowercased keys), in one scan."""
         if self._fields is not None:
             return {name.lower(): self.find(name) for name in names}
-        found: dict[str, list[RawField]] = {name.lower(): [] for name in names}
+        first, rest, keys = _names_patterns(names)
+        found: dict[str, list[RawField]] = {key: [] for key in keys}
         data, header_end = self.data, self.header_end
-        first, rest = _names_patterns(names)
         matches = []
         head = first.match(data, 0, header_end)
         if head is not None:
@@ -221,7 +225,9 @@ def _mbox_skip(data: bytes, header_end: int) -> int:
 
 
 @lru_cache(maxsize=64)
-def _names_patterns(names: tuple[str, ...]) -> tuple[re.Pattern[bytes], re.Pattern[bytes]]:
+def _names_patterns(
+    names: tuple[str, ...],
+) -> tuple[re.Pattern[bytes], re.Pattern[bytes], tuple[str, ...]]:
     """(a pattern for the first line, one for the lines after a line feed).
 
     A literal "\n" prefix lets the regex engine skip ahead quickly; an
@@ -229,7 +235,8 @@ def _names_patterns(names: tuple[str, ...]) -> tuple[re.Pattern[bytes], re.Patte
     """
     alternatives = b"|".join(re.escape(name.encode("ascii")) for name in names)
     field = rb"(" + alternatives + rb")[ \t]*:"
-    return re.compile(field, re.IGNORECASE), re.compile(rb"\n" + field, re.IGNORECASE)
+    keys = tuple(name.lower() for name in names)
+    return re.compile(field, re.IGNORECASE), re.compile(rb"\n" + field, re.IGNORECASE), keys
 
 
 _FIELD_END = re.compile(rb"\n(?![ \t])")

@@ -17,8 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from mailcore.errors import MarkingSyntaxError
 from mailcore.marking._model import MAX_MARKING_LENGTH, Caveat, Defect, Marking
@@ -259,8 +258,7 @@ def _split_field(
 # -- subject -------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class SubjectMarking:
+class SubjectMarking(NamedTuple):
     """A marking found in a subject: where it is and what it says.
 
     ``start``/``end`` delimit the tag including its brackets.  A truncated

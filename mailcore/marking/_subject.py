@@ -6,8 +6,8 @@ import base64
 import binascii
 import codecs
 import re
-from dataclasses import dataclass
 from email.header import Header
+from typing import NamedTuple
 
 from mailcore.marking._model import Marking
 from mailcore.marking._parse import SubjectMarking, scan_subject
@@ -19,8 +19,7 @@ _ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([QqBb])\?([^?\s]*)\?=")
 _MAX_LINE = 998  # RFC 5322 §2.1.1
 
 
-@dataclass(frozen=True, slots=True)
-class _Segment:
+class _Segment(NamedTuple):
     start: int  # in the decoded text
     end: int
     encoded: bool
@@ -28,8 +27,7 @@ class _Segment:
     raw_end: int
 
 
-@dataclass(frozen=True, slots=True)
-class DecodedSubject:
+class DecodedSubject(NamedTuple):
     """A subject decoded from RFC 2047, with the encoded parts remembered."""
 
     raw: str
