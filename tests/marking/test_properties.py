@@ -341,3 +341,64 @@ def test_apply_marking_raises_only_malformed_input(data: bytes) -> None:
     except MalformedInput:
         return
     assert len(read_marking(out).header_markings) == 1
+
+
+# The canonical-form fast path of parse_header must give exactly what the
+# general reader gives (mailcore/marking/_parse.py, _fast_header).
+_FAST_SHAPES = st.builds(
+    lambda version, sec, caveats, access, origin: ", ".join(
+        [f"VER={version}", "NS=gov.au", f"SEC={sec}"]
+        + [f"CAVEAT={c}" for c in caveats]
+        + [f"ACCESS={a}" for a in access]
+        + [f"ORIGIN={origin}"]
+    ),
+    st.sampled_from(["2018.1", "2018.3", "2018.4", "2024.1", "2025.1"]),
+    st.sampled_from(
+        ["UNOFFICIAL", "OFFICIAL", "OFFICIAL:Sensitive", "PROTECTED", "SECRET", "TOP-SECRET"]
+    ),
+    st.lists(
+        st.sampled_from(["RI:AUSTEO", "RI:AGAO", "SH:CABINET", "SH:NATIONAL-CABINET", "SH:ORCON"]),
+        max_size=3,
+    ),
+    st.lists(st.sampled_from(["Personal-Privacy", "Legal-Privilege"]), max_size=2),
+    st.sampled_from(["jo@agency.gov.au", "a.b@c.d.example"]),
+)
+
+
+@given(_FAST_SHAPES, st.booleans())
+def test_fast_path_agrees_with_the_general_reader(header: str, strict: bool) -> None:
+    from mailcore.marking._parse import _fast_header, _header_fields, _interpret, _Reader
+
+    reader = _Reader(strict, "X-Protective-Marking")
+    try:
+        general: Marking | None = _interpret(
+            _header_fields(header, reader), reader, long_form=True
+        )
+    except MarkingSyntaxError:
+        general = None
+    fast = _fast_header(header)
+    if fast is not None:
+        # Taken only for markings the general reader accepts without defect.
+        assert general is not None
+        assert fast == general
+        assert fast.defects == general.defects == ()
+
+
+def test_fast_path_is_taken_for_the_common_forms() -> None:
+    # Otherwise the agreement property above would hold vacuously.
+    from mailcore.marking._parse import _fast_header
+
+    for header in (
+        "VER=2024.1, NS=gov.au, SEC=OFFICIAL, ORIGIN=jo@agency.gov.au",
+        "VER=2024.1, NS=gov.au, SEC=PROTECTED, CAVEAT=SH:CABINET, "
+        "ACCESS=Legal-Privilege, ORIGIN=jo@agency.gov.au",
+    ):
+        assert _fast_header(header) == parse_header(header, strict=True)
+    # Anything off the canonical path is left to the general reader.
+    assert _fast_header("VER=2024.1,NS=gov.au,SEC=OFFICIAL,ORIGIN=jo@agency.gov.au") is None
+    assert (
+        _fast_header(
+            "VER=2024.1, NS=gov.au, SEC=OFFICIAL, ACCESS=Legal-Privilege, ORIGIN=jo@agency.gov.au"
+        )
+        is None
+    )  # ACCESS needs OFFICIAL:Sensitive
