@@ -205,14 +205,13 @@ def _check_header_block(data: bytes, header_end: int) -> None:
         if bad is None:
             return
         bad_start = bad.start() + 1
-    if bad_start is not None:
-        line_number = data.count(b"\n", 0, bad_start) + 1
-        line_end = data.find(b"\n", bad_start, header_end)
-        line = data[bad_start : header_end if line_end == -1 else line_end].rstrip(b"\r")[:40]
-        raise MalformedMessage(
-            f"{line!r} is not a header field (name: value)",
-            where=f"message line {line_number}",
-        )
+    line_number = data.count(b"\n", 0, bad_start) + 1
+    line_end = data.find(b"\n", bad_start, header_end)
+    line = data[bad_start : header_end if line_end == -1 else line_end].rstrip(b"\r")[:40]
+    raise MalformedMessage(
+        f"{line!r} is not a header field (name: value)",
+        where=f"message line {line_number}",
+    )
 
 
 def _mbox_skip(data: bytes, header_end: int) -> int:

@@ -240,19 +240,7 @@ def _split_field(
         reader.defect("colon_for_equals", f"'{tag}:' written for '{tag}='")
     elif match.group(0) != tag + "=":
         reader.defect("space_around_equals", f"white space around '=' in {tag}")
-    canonical = TAG_BY_FOLD.get(tag.casefold(), tag)
-    if canonical in _ENUMERATED and " " in value.strip():
-        parts = _SPACED_TAG.split(value)
-        if len(parts) > 1:
-            reader.defect(
-                "space_separator",
-                f"fields separated by a space, not ', ', after {tag}",
-            )
-            fields.append((tag, parts[0]))
-            for part in parts[1:]:
-                _split_field(part, fields, reader)
-            return
-    fields.append((tag, value))
+    _add_field(fields, tag, TAG_BY_FOLD.get(tag.casefold(), tag), value, reader)
 
 
 # -- subject -------------------------------------------------------------------
@@ -338,8 +326,6 @@ def scan_subject(
                     raise
         elif strict and not truncated:
             raise reader.fail("no_fields", "empty subject marking")
-        if marking is None and not truncated and not strict:
-            marking = None
         found.append(SubjectMarking(start, end, subject[start:end], marking, truncated))
         position = end
 
@@ -387,22 +373,21 @@ def _subject_fields(
             close = _closing_bracket(subject, start, region_end, comma)
         if close != -1:
             value = subject[start:close]
-            _add_subject_field(fields, tag, canonical, value, reader)
-            if value.endswith((" ", "\t")) and canonical in _ENUMERATED:
-                pass  # reported by _interpret as value_whitespace
+            _add_field(fields, tag, canonical, value, reader)
             return fields, close + 1, False
         if comma == -1:
             # Ran off the end: the last value is incomplete, drop it.
             return fields, length, True
-        _add_subject_field(fields, tag, canonical, subject[start:comma], reader)
+        _add_field(fields, tag, canonical, subject[start:comma], reader)
         position = _after_separator(subject, comma + 1, reader)
         if position >= length:
             return fields, length, True
 
 
-def _add_subject_field(
+def _add_field(
     fields: list[_Field], tag: str, canonical: str, value: str, reader: _Reader
 ) -> None:
+    """Add one field; a listed value with a space may hide a missing comma."""
     if canonical in _ENUMERATED and " " in value.strip():
         parts = _SPACED_TAG.split(value)
         if len(parts) > 1:
