@@ -26,12 +26,14 @@ demo: $(STAMP)
 
 test: $(STAMP) system-deps
 	$(PY) -m ruff check mailcore tests benchmarks
+	$(PY) -m mypy
 	$(PY) -m pytest
 	$(PY) -m mailcore vectors run
 	$(PY) -m benchmarks --quick
 
 lint: $(STAMP)
 	$(PY) -m ruff check mailcore tests benchmarks
+	$(PY) -m mypy
 
 vectors: $(STAMP)
 	$(PY) -m mailcore vectors run

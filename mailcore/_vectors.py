@@ -49,7 +49,7 @@ class VectorCase:
         """An input value given inline, or as ``{"file": "relative/path"}``."""
         value = self.input[key]
         if isinstance(value, dict) and "file" in value:
-            return (self.base / value["file"]).read_text("utf-8")
+            return (self.base / str(value["file"])).read_text("utf-8")
         if not isinstance(value, str):
             raise VectorFormatError(f"input.{key} must be a string", where=self.id)
         return value
