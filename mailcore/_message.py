@@ -14,7 +14,7 @@ from functools import lru_cache
 from io import BytesIO
 from typing import NamedTuple
 
-from mailcore.errors import MalformedMessage
+from mailcore.errors import MalformedInput, MalformedMessage
 
 __all__ = ["MessageInput", "RawField", "RawMessage", "as_bytes"]
 
@@ -161,7 +161,18 @@ class RawMessage:
         return b"".join(pieces)
 
     def encode_field(self, name: str, value: str) -> bytes:
-        """A new field's bytes, with the message's line separator."""
+        """A new field's bytes, with the message's line separator.
+
+        A line break is allowed only as folding (followed by white space);
+        anything else would start a new header field, so it is refused.
+        """
+        unfolded = _UNFOLD.sub("", value)
+        if "\r" in unfolded or "\n" in unfolded or "\0" in unfolded:
+            raise MalformedInput(
+                f"refusing to write {name}: its value holds a line break or NUL "
+                "that would inject header fields",
+                where=name,
+            )
         return (
             name.encode("ascii") + b": " + value.encode("utf-8", "surrogateescape") + self.linesep
         )

@@ -8,7 +8,14 @@ from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
 from mailcore.errors import MarkingSyntaxError
-from mailcore.marking._vocab import DLM_RANK, GOV_AU, SEC_RANK
+from mailcore.marking._vocab import (
+    DLM_RANK,
+    GOV_AU,
+    PRIVACY_2005,
+    SEC_RANK,
+    SEC_VALUES,
+    Family,
+)
 
 __all__ = ["Caveat", "Defect", "Marking"]
 
@@ -140,8 +147,11 @@ class Marking(NamedTuple):
         if self.sec is not None:
             sec_rank = SEC_RANK.get(self.sec)
             if sec_rank is None and ":" in self.sec:
-                # 2005.6 privacy suffix: SEC=IN-CONFIDENCE:STAFF
-                sec_rank = SEC_RANK.get(self.sec.split(":", 1)[0])
+                # Only a 2005.6 level with a known privacy marking
+                # (SEC=IN-CONFIDENCE:STAFF); "OFFICIAL:Sensitve" is unknown.
+                level, _, privacy = self.sec.partition(":")
+                if level in SEC_VALUES[Family.EPMS_2005] and privacy in PRIVACY_2005:
+                    sec_rank = SEC_RANK[level]
             if sec_rank is None:
                 return None
             ranks.append(sec_rank)

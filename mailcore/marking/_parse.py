@@ -326,7 +326,9 @@ def scan_subject(
                     raise
         elif strict and not truncated:
             raise reader.fail("no_fields", "empty subject marking")
-        found.append(SubjectMarking(start, end, subject[start:end], marking, truncated))
+        item = SubjectMarking(start, end, subject[start:end], marking, truncated)
+        if strict or _is_marking(item):
+            found.append(item)
         position = end
 
 
@@ -369,6 +371,11 @@ def _subject_fields(
         region_end = length if comma == -1 else comma
         if canonical in _ENUMERATED or canonical == "DOWNTO":
             close = subject.find("]", start, region_end)
+            opening = subject.find("[", start, region_end if close == -1 else close)
+            if opening != -1:
+                # A listed value never holds '[': this tag was cut off and a
+                # new one starts here.
+                return fields, opening, True
         else:
             close = _closing_bracket(subject, start, region_end, comma)
         if close != -1:
@@ -482,6 +489,34 @@ def parse_subject_tag(text: str, *, strict: bool = False, version: str | None = 
     return marking
 
 
+_KNOWN_VALUES = tuple(
+    value.upper() for value in (*SEC_RANK, *DLM_RANK, *ACCESS_VALUES, *SH_VALUES)
+)
+_PARTIAL = re.compile(r"\[\s*(.*)\Z", re.DOTALL)
+
+
+def _is_marking(item: SubjectMarking) -> bool:
+    """Whether a tag the lenient scanner found is a marking at all.
+
+    The lenient scanner also reports prose that merely opens like a marking
+    (``[Sec: Committee notes]``, ``[SEC=OFFICIAL and more words``); that text
+    is the user's and is neither reported nor stripped.  A recognised level, or a tag cut off
+    inside a plausible value (``[SEC=PROTEC``), is a marking.
+    """
+    marking = item.marking
+    if not item.truncated and marking is not None:
+        if marking.rank is not None:
+            return True
+        codes = {defect.code for defect in marking.defects}
+        value = marking.sec if marking.sec is not None else marking.dlm or ""
+        return "colon_for_equals" not in codes and " " not in value.strip()
+    match = _PARTIAL.match(item.text)  # a cut-off tag: is the cut plausible?
+    pieces = (match.group(1) if match else "").split(",")
+    last = pieces[-1].strip()
+    value = last.partition("=")[2].strip().upper() if "=" in last else ""
+    return " " not in value or any(known.startswith(value) for known in _KNOWN_VALUES)
+
+
 # -- interpretation ------------------------------------------------------------
 
 
@@ -583,6 +618,9 @@ def _caveat(value: str, family: Family | None, reader: _Reader) -> Caveat:
 def _releasability(value: str, reader: _Reader) -> str:
     if value in ("AUSTEO", "AGAO"):
         return value
+    info = reader.version_info
+    if value == "EO" and info is not None and info.family is Family.EPMS_2012:
+        return value  # 2012.3 §2.11.5 lists an "EO" literal
     canonical = RI_BY_FOLD.get(value.strip().casefold())
     if canonical is not None:
         reader.defect("value_case", f"RI:{value} written for RI:{canonical}")
@@ -765,8 +803,10 @@ def _interpret(fields: list[_Field], reader: _Reader, *, long_form: bool) -> Mar
     sec = None if sec_raw is None else _classification(sec_raw, "SEC", reader)
     if "SEC+" in values:
         other = _classification(values["SEC+"], "SEC", reader)
-        if sec is None or SEC_RANK.get(other, -1) > SEC_RANK.get(sec, -1):
-            sec = other  # two levels: the higher one counts
+        # Two levels: the higher one counts; if either is unknown the
+        # marking cannot be judged, so the unknown one is kept.
+        if other not in SEC_RANK or (sec in SEC_RANK and SEC_RANK[other] > SEC_RANK[sec]):
+            sec = other
     dlm = None if "DLM" not in values else _dlm(values["DLM"], family, reader)
     known_family = family
     if family is None:
@@ -823,14 +863,14 @@ def _interpret(fields: list[_Field], reader: _Reader, *, long_form: bool) -> Mar
 
 
 def _dedupe(items: list[_T], tag: str, reader: _Reader) -> list[_T]:
-    seen: list[_T] = []
+    seen: dict[_T, None] = {}
     for item in items:
         if item in seen:
             # The ABNF allows a repeated CAVEAT; repeating one adds nothing.
             reader.defect("duplicate_value", f"{tag}={item} appears twice", advisory=True)
         else:
-            seen.append(item)
-    return seen
+            seen[item] = None
+    return list(seen)
 
 
 def _foreign(

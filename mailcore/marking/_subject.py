@@ -17,6 +17,7 @@ __all__ = ["DecodedSubject", "decode_subject", "rewrite_subject"]
 # RFC 2047 §2: encoded-word = "=?" charset "?" encoding "?" encoded-text "?="
 _ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([QqBb])\?([^?\s]*)\?=")
 _MAX_LINE = 998  # RFC 5322 §2.1.1
+_PLAIN = re.compile(r"[ -~]*\Z")  # printable ASCII: safe as a raw header value
 
 
 class _Segment(NamedTuple):
@@ -140,10 +141,15 @@ def rewrite_subject(raw: str, marking: Marking | None, linesep: str) -> str:
     spans = _removal_spans(decoded.text, found)
     if any(decoded.in_encoded_word(s, e) for s, e in spans):
         rest = _cut(decoded.text, spans).rstrip(" \t")
-        if rest.isascii() and "=?" not in rest:
+        if _PLAIN.match(rest) and "=?" not in rest:
             base = rest
         else:
-            base = Header(rest, "utf-8").encode(linesep=linesep)
+            # Decoded text may hold anything an encoded-word can carry,
+            # CR and LF included: it goes back into an encoded-word, never
+            # raw into the header (that would inject header fields).
+            # Undecodable bytes (surrogates) become U+FFFD.
+            clean = rest.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+            base = Header(clean, "utf-8").encode(linesep=linesep)
     else:
         raw_spans = [_to_raw(decoded, s, e) for s, e in spans]
         base = _cut(raw, raw_spans).rstrip(" \t")
