@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from email.utils import getaddresses
 from typing import Any
 
+from mailcore._address import first_address, is_simple_address
 from mailcore._message import MessageInput, RawMessage
 from mailcore.errors import (
     MalformedMessage,
@@ -178,30 +177,20 @@ def resolve_marking(text: str, markings: MarkingsList) -> Marking:
     return marking
 
 
-_ANGLE_ADDRESS = re.compile(r"(?:[^<>\"(),;:]*)<([^<>\s]+)>\s*\Z")
-
-
 def _author(raw: RawMessage) -> str:
     value = raw.first("From")
-    if value and _SIMPLE_EMAIL.match(value):
-        return value
-    if value:
-        # Fast path for the usual 'Name <addr>' (no quotes, comments, groups).
-        angle = _ANGLE_ADDRESS.match(value)
-        if angle is not None and _SIMPLE_EMAIL.match(angle.group(1)):
-            return angle.group(1)
     if not value:
         raise MalformedMessage(
             "the message has no From field, so there is no author for ORIGIN",
             where="From",
         )
-    addresses = [a for _, a in getaddresses([value]) if a]
-    if not addresses or not _SIMPLE_EMAIL.match(addresses[0]):
+    address = first_address(value)
+    if address is None or not is_simple_address(address):
         raise MalformedMessage(
             f"{value!r} has no plain address to use as ORIGIN (EPMS simple-email)",
             where="From",
         )
-    return addresses[0]
+    return address
 
 
 def _inherit(originals: Sequence[MessageInput], version: str) -> tuple[Marking | None, list[str]]:

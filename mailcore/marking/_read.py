@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from mailcore._address import first_address
 from mailcore._message import MessageInput, RawMessage
 from mailcore.errors import MarkingSyntaxError
 from mailcore.marking._model import Defect, Marking
@@ -104,14 +105,10 @@ def sender_domain_is_gov_au(from_value: str | None) -> bool:
     EPMS 2024 §6.1: a subject-only marking is in the gov.au namespace when the
     sender's domain ends with .gov.au (``evilgov.au`` does not).
     """
-    if not from_value:
+    address = first_address(from_value)
+    if address is None or "@" not in address:
         return False
-    from email.utils import getaddresses
-
-    addresses = getaddresses([from_value])
-    if not addresses or "@" not in addresses[0][1]:
-        return False
-    domain = addresses[0][1].rsplit("@", 1)[1].rstrip(">").lower()
+    domain = address.rsplit("@", 1)[1].lower()
     return domain == GOV_AU or domain.endswith("." + GOV_AU)
 
 
@@ -168,16 +165,15 @@ def read_marking(message: MessageInput | RawMessage, *, strict: bool = False) ->
     subjects = [_clean(raw.value(f)) for f in located["subject"]]
     subject_tag: str | None = None
     found: list[SubjectMarking] = []
-    if subjects:
-        decoded = decode_subject(subjects[0])
-        clean = [m for m in headers if m is not None and not m.defects]
-        found = scan_subject(
-            decoded.text,
-            strict=strict,
-            expected=clean[0] if len(headers) == 1 and clean else None,
-        )
+    clean = [m for m in headers if m is not None and not m.defects]
+    expected = clean[0] if len(headers) == 1 and clean else None
+    # Every Subject field is read (there should be one): a marking hidden in
+    # a second field still counts for decisions.
+    for number, subject in enumerate(subjects):
+        decoded = decode_subject(subject)
+        here = scan_subject(decoded.text, strict=strict, expected=expected)
         encoded = len(decoded.segments) > 1 or decoded.segments[0].encoded
-        for item in found if encoded else ():
+        for item in here if encoded else ():
             if decoded.in_encoded_word(item.start, item.end):
                 defects.append(
                     Defect(
@@ -185,23 +181,28 @@ def read_marking(message: MessageInput | RawMessage, *, strict: bool = False) ->
                         "the subject marking is inside an RFC 2047 encoded-word",
                     )
                 )
-        if found:
-            subject_tag = found[0].text
-            if decoded.text[found[0].end :].strip(" \t"):
-                defects.append(
-                    Defect(
-                        "marking_not_at_end",
-                        "the subject marking is not at the end (EPMS 2024 §6.1)",
-                        advisory=True,
-                    )
-                )
-        if len(found) > 1:
+        if number == 0 and here and decoded.text[here[0].end :].strip(" \t"):
             defects.append(
                 Defect(
-                    "multiple_subject_markings",
-                    f"{len(found)} markings in the subject; the leftmost is shown",
+                    "marking_not_at_end",
+                    "the subject marking is not at the end (EPMS 2024 §6.1)",
+                    advisory=True,
                 )
             )
+        found.extend(here)
+    if found:
+        first = found[0]
+        complete = first.marking is not None and not first.truncated
+        # Values in canonical spelling (contract §6); a cut-off or
+        # unreadable tag is shown as it was found.
+        subject_tag = first.marking.subject_tag() if complete and first.marking else first.text
+    if len(found) > 1:
+        defects.append(
+            Defect(
+                "multiple_subject_markings",
+                f"{len(found)} markings in the subject; the leftmost is shown",
+            )
+        )
     if len(subjects) > 1:
         defects.append(Defect("multiple_subjects", f"{len(subjects)} Subject fields"))
 
@@ -213,9 +214,11 @@ def read_marking(message: MessageInput | RawMessage, *, strict: bool = False) ->
         primary = max(readable_headers, key=lambda m: -1 if m.rank is None else m.rank)
     elif found:
         primary = found[0].marking
-        if primary is not None and primary.namespace is None:
-            if sender_domain_is_gov_au(raw.first("From")):
-                primary = primary.replace(namespace=GOV_AU)
+    if primary is not None and primary.namespace is None:
+        # EPMS 2024 §6.1: with no NS, the namespace is gov.au when the
+        # sender's domain ends in .gov.au.
+        if sender_domain_is_gov_au(raw.first("From")):
+            primary = primary.replace(namespace=GOV_AU)
 
     source: Source | None = None
     if headers and found:
