@@ -17,8 +17,8 @@ from mailcore.errors import (
 )
 from mailcore.marking._list import MarkingsList, parse_value
 from mailcore.marking._model import Caveat, Marking
-from mailcore.marking._parse import _SIMPLE_EMAIL, parse_subject_tag
-from mailcore.marking._read import read_marking
+from mailcore.marking._parse import parse_header, parse_subject_tag
+from mailcore.marking._read import MessageMarking, read_marking
 from mailcore.marking._subject import fold_subject, rewrite_subject
 from mailcore.marking._vocab import SEC_RANK, SEC_VALUES, Family, family_for_version
 from mailcore.policy import ClassificationPolicy, Policy
@@ -135,8 +135,8 @@ def combine_markings(markings: Sequence[Marking]) -> Marking:
         access.update(dict.fromkeys(marking.access))
     expiry = {(m.expires, m.downto) for m in markings}
     expires, downto = expiry.pop() if len(expiry) == 1 else (None, None)
-    origins = {m.origin for m in markings}
-    notes = {m.note for m in markings}
+    origins = {m.origin for m in markings if m.origin}
+    notes = {m.note for m in markings if m.note}
     dlms = {m.dlm for m in markings if m.dlm is not None}
     return highest.replace(
         dlm=highest.dlm
@@ -152,28 +152,57 @@ def combine_markings(markings: Sequence[Marking]) -> Marking:
     )
 
 
+_LONG_FORM_GAPS = frozenset({"missing_version", "missing_namespace", "missing_origin"})
+
+
 def resolve_marking(text: str, markings: MarkingsList) -> Marking:
     """A marking from a display value of the list or a marking value.
 
-    A value not in the list is accepted if it is valid for the list's version
-    and not above the highest level the list offers (ISM-0272).
+    A marking value may be a bare level (``PROTECTED``), the subject form
+    (``SEC=PROTECTED, CAVEAT=SH:CABINET``) or the header long form (VER, NS
+    and ORIGIN are then replaced by the policy's and the author's; NOTE is
+    kept).  A value not in the list is accepted if it is valid for the list's
+    version and not above the highest level the list offers (ISM-0272).
     """
     entry = markings.find(text)
     if entry is not None:
         return entry.marking
+    candidate = text.strip()
+    if candidate in SEC_RANK:
+        candidate = "SEC=" + candidate
     try:
-        marking = parse_value(text, markings.version)
+        marking = parse_value(candidate, markings.version)
     except MarkingSyntaxError as error:
-        raise MarkingSyntaxError(
-            f"{text!r} is neither a display value of the markings list nor a "
-            f"valid EPMS {markings.version} marking ({error.detail})",
-            defects=error.defects,
-            where="--marking",
-        ) from None
+        marking = _long_form(candidate, markings.version)
+        if marking is None:
+            raise MarkingSyntaxError(
+                f"{text!r} is neither a display value of the markings list "
+                f"({', '.join(repr(e.display) for e in markings.entries[:6])}"
+                f"{', ...' if len(markings) > 6 else ''}) nor a valid EPMS "
+                f"{markings.version} marking: {error.detail}",
+                defects=error.defects,
+                where="--marking",
+            ) from None
     if (marking.rank or 0) > markings.highest_rank:
         raise MarkingNotOffered(
             f"{marking.medium_form()!r} is above the highest marking the policy offers"
         )
+    return marking
+
+
+def _long_form(text: str, version: str) -> Marking | None:
+    """A header long form given as a marking value, or None."""
+    try:
+        marking = parse_header(text, strict=False)
+    except MarkingSyntaxError:
+        return None
+    if any(d.code not in _LONG_FORM_GAPS for d in marking.defects if not d.advisory):
+        return None
+    marking = marking.replace(version=None, namespace=None, origin=None, defects=())
+    try:
+        parse_subject_tag(marking.medium_form(), strict=True, version=version)
+    except MarkingSyntaxError:
+        return None
     return marking
 
 
@@ -193,19 +222,23 @@ def _author(raw: RawMessage) -> str:
     return address
 
 
-def _inherit(originals: Sequence[MessageInput], version: str) -> tuple[Marking | None, list[str]]:
-    """The combined marking of the originals, converted to ``version``."""
+def _inherit(
+    sources: Sequence[tuple[str, MessageMarking]], version: str
+) -> tuple[Marking | None, list[str]]:
+    """Everything the sources are marked with, combined and converted.
+
+    Every marking of every source counts (several header fields, header and
+    subject), so no caveat or ACCESS marker is lost (ISM-0270).
+    """
     found: list[Marking] = []
     unknown: list[str] = []
-    for index, original in enumerate(originals, start=1):
-        read = read_marking(original)
+    for label, read in sources:
         if not read.marked:
             continue
         if read.rank is None or read.marking is None:
-            unknown.append(f"original {index}: its marking cannot be judged")
+            unknown.append(f"{label}: its marking cannot be judged")
             continue
-        best = max(read.all_markings, key=lambda m: m.rank or 0)
-        found.append(convert_marking(best, version))
+        found.extend(convert_marking(marking, version) for marking in read.all_markings)
     return (combine_markings(found) if found else None), unknown
 
 
@@ -225,26 +258,46 @@ def apply_marking(
 
     ``marking`` is a display value from the policy's list, a marking value,
     a :class:`Marking`, or None for the default: the originals' marking on a
-    reply/forward (``originals``), else the policy default.  A marking lower
-    than the originals' is refused, warned about or allowed per the policy's
-    ``downgrade``.  Every other byte of the message stays as it was.
+    reply/forward (``originals``), kept at least as high as the message's own
+    marking, else the policy default.  A marking lower than the originals' is
+    refused, warned about or allowed per the policy's ``downgrade``; one
+    lower than the message's own marking is applied with a warning.  Every
+    other byte of the message stays as it was.
     """
     settings = _classification(policy)
     raw = RawMessage(message)
     version = settings.version
     warnings: list[str] = []
-    inherited, unknown = _inherit(originals, version)
+    inherited, unknown = _inherit(
+        [
+            (f"original {index}", read_marking(original))
+            for index, original in enumerate(originals, start=1)
+        ],
+        version,
+    )
     if unknown:
         text = "; ".join(unknown)
         if settings.downgrade == "reject":
             raise MarkingError(f"{text}; refusing to risk a downgrade")
         warnings.append(text)
+    own = read_marking(raw)
 
     # A marking taken straight from the policy list was validated when the
     # policy was loaded; anything merged, converted or given by the caller is
     # checked again below.
     needs_check = True
     if marking is None:
+        # No marking chosen: the originals' marking, and never lower than
+        # what the message already carries; the policy default only for
+        # mail that is not marked at all.
+        if own.marked and own.rank is None:
+            raise MarkingError(
+                "the message is marked but its marking cannot be judged "
+                f"({', '.join(own.defect_codes()) or 'unknown level'}); choose a marking"
+            )
+        carried, _ = _inherit([("the message", own)], version)
+        if carried is not None:
+            inherited = combine_markings([inherited, carried]) if inherited else carried
         chosen = inherited or resolve_marking(settings.default, settings.markings)
         keep_origin = inherited is not None
         needs_check = inherited is not None
@@ -256,10 +309,18 @@ def apply_marking(
         )
         needs_check = isinstance(marking, Marking) or inherited is not None
         chosen, keep_origin = _against_original(requested, inherited, settings, warnings)
+        if inherited is None and own.rank is not None and (chosen.rank or 0) < own.rank:
+            # The caller chose explicitly; say so rather than lower silently.
+            warnings.append(
+                f"{chosen.medium_form()!r} is lower than the message's current "
+                f"marking {own.marking.medium_form() if own.marking else ''!r}"
+            )
 
     author = origin or _author(raw)
-    if not _SIMPLE_EMAIL.match(author):
+    if not is_simple_address(author):
         raise MarkingSyntaxError(f"{author!r} is not a plain address", where="ORIGIN")
+    if keep_origin and not (chosen.origin and is_simple_address(chosen.origin)):
+        keep_origin = False  # an inherited ORIGIN={{UPN}} is not written again
     final = Marking(
         sec=chosen.sec,
         dlm=chosen.dlm,
@@ -271,7 +332,6 @@ def apply_marking(
         origin=chosen.origin if keep_origin and chosen.origin else author,
         version=version,
         namespace=settings.namespace,
-        extras=chosen.extras,
     )
     if needs_check:
         _validate(final, version)
@@ -327,8 +387,9 @@ def _against_original(
 
 def _validate(marking: Marking, version: str) -> None:
     try:
-        # The medium form is canonical already: parse it as it is.
+        # What we write must follow the ABNF: read it back strictly.
         parse_subject_tag(marking.medium_form(), strict=True, version=version)
+        parse_header(marking.header_value(), strict=True)
     except MarkingSyntaxError as error:
         raise MarkingError(
             f"the resulting marking {marking.medium_form()!r} is not valid for "

@@ -339,12 +339,17 @@ def _subject_fields(
     fields: list[_Field] = []
     length = len(subject)
     while True:
+        if subject.startswith("[", position):
+            return fields, position, True  # a new tag starts: this one was cut
         match = _KEY.match(subject, position)
         if match is None:
-            # Not a field: a stray token; skip it to the next ',' or ']'.
-            stop = _next_of(subject, position, ",]")
+            # Not a field: a stray token; skip it to the next ',' or ']'
+            # (a '[' first means this tag was cut and another one starts).
+            stop = _next_of(subject, position, ",][")
             if stop == -1:
                 return fields, length, True
+            if subject[stop] == "[":
+                return fields, stop, True
             reader.defect("bad_field", f"{subject[position:stop]!r} is not TAG=value")
             if subject[stop] == "]":
                 return fields, stop + 1, False
@@ -504,12 +509,13 @@ def _is_marking(item: SubjectMarking) -> bool:
     inside a plausible value (``[SEC=PROTEC``), is a marking.
     """
     marking = item.marking
-    if not item.truncated and marking is not None:
-        if marking.rank is not None:
-            return True
+    if marking is not None and marking.rank is None:
         codes = {defect.code for defect in marking.defects}
         value = marking.sec if marking.sec is not None else marking.dlm or ""
-        return "colon_for_equals" not in codes and " " not in value.strip()
+        if "colon_for_equals" in codes or " " in value.strip():
+            return False
+    if not item.truncated:
+        return marking is not None
     match = _PARTIAL.match(item.text)  # a cut-off tag: is the cut plausible?
     pieces = (match.group(1) if match else "").split(",")
     last = pieces[-1].strip()

@@ -414,9 +414,28 @@ class TestReply:
 
     def test_unmarked_original_means_the_policy_default(self) -> None:
         original = build_message("From: a@agency.gov.au", "Subject: Budget")
-        out = apply_marking(REPLY, originals=[original])
+        unmarked_reply = build_message(f"From: {AUTHOR}", "Subject: RE: Budget")
+        out = apply_marking(unmarked_reply, originals=[original])
         assert out.marking.sec == "UNOFFICIAL"
         assert out.inherited is None
+
+    def test_no_marking_chosen_never_lowers_the_message_itself(self) -> None:
+        # The default fills in for unmarked mail only: REPLY already carries
+        # PROTECTED//CABINET, which stays (ISM-1089 spirit).
+        original = build_message("From: a@agency.gov.au", "Subject: Budget")
+        out = apply_marking(REPLY, originals=[original])
+        assert (out.marking.sec, out.marking.caveats) == ("PROTECTED", (Caveat("SH", "CABINET"),))
+
+    def test_explicit_lower_marking_on_a_marked_message_is_warned(self) -> None:
+        out = apply_marking(REPLY, "OFFICIAL")
+        assert out.marking.sec == "OFFICIAL"
+        assert len(out.warnings) == 1 and "lower than the message" in out.warnings[0]
+
+    def test_unjudgeable_own_marking_needs_a_choice(self) -> None:
+        cut = build_message(f"From: {AUTHOR}", "Subject: RE: Budget [SEC=PROTEC")
+        with pytest.raises(MarkingError):
+            apply_marking(cut)
+        assert apply_marking(cut, "PROTECTED").marking.sec == "PROTECTED"
 
     def test_foreign_original_cannot_be_judged(self) -> None:
         original = build_message(

@@ -6,7 +6,13 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from mailcore.errors import MalformedInput, MarkingDowngrade, MarkingSyntaxError
+from mailcore.errors import (
+    MalformedInput,
+    MarkingDowngrade,
+    MarkingError,
+    MarkingNotOffered,
+    MarkingSyntaxError,
+)
 from mailcore.marking import (
     Marking,
     apply_marking,
@@ -149,6 +155,17 @@ def test_apply_keeps_the_body_and_other_fields(
 
 @given(messages(), st.none() | LIST_MARKINGS)
 def test_apply_is_idempotent(message: tuple[bytes, bytes, bytes], marking: str | None) -> None:
+    own = read_marking(message[0])
+    if marking is None and own.marked and own.rank is None:
+        # Nothing chosen and the message's own marking cannot be judged.
+        with pytest.raises(MarkingError):
+            apply_marking(message[0], marking)
+        return
+    if marking is None and (own.rank or 0) > Policy().classification.markings.highest_rank:
+        # Kept at its own level, which the default policy cannot send.
+        with pytest.raises(MarkingNotOffered):
+            apply_marking(message[0], marking)
+        return
     once = apply_marking(message[0], marking).message
     assert apply_marking(once, marking).message == once
 
@@ -191,8 +208,17 @@ def test_reply_inherits_the_original_marking(
     original = apply_marking(
         b"From: boss@agency.gov.au\r\nSubject: Plan\r\n\r\nx\r\n", marking, policy=POLICY_2024
     ).message
+    own = read_marking(message[0])
+    if own.marked and own.rank is None:
+        return  # the reply's own marking cannot be judged (tested elsewhere)
     reply = apply_marking(message[0], policy=POLICY_2024, originals=[original])
-    assert reply.marking == expected
+    if not own.marked:
+        assert reply.marking == expected
+    else:
+        # Never lower than the original, nor than the reply's own marking.
+        assert (reply.marking.rank or 0) >= max(expected.rank or 0, own.rank or 0)
+        assert set(expected.caveats) <= set(reply.marking.caveats)
+        assert set(expected.access) <= set(reply.marking.access)
     if marking.sec != "UNOFFICIAL":
         with pytest.raises(MarkingDowngrade):
             apply_marking(message[0], "UNOFFICIAL", policy=POLICY_2024, originals=[original])
