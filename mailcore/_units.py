@@ -6,7 +6,7 @@ import re
 
 __all__ = ["SYNC_WINDOWS", "parse_size"]
 
-_SIZE = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([KMGT]?i?B)?\s*\Z", re.IGNORECASE)
+_SIZE = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*([KMGT]i?B|B)?\s*\Z", re.IGNORECASE)
 _FACTORS = {
     "": 1,
     "b": 1,
@@ -36,8 +36,8 @@ def parse_size(text: str | int) -> int:
 
     MB/GB are decimal (SI), MiB/GiB binary (IEC 80000-13).
     """
-    if isinstance(text, bool):
-        raise ValueError(f"{text!r} is not a size")
+    if isinstance(text, bool) or not isinstance(text, int | str):
+        raise ValueError(f"{text!r} is not a size; write bytes or a string like '600MiB'")
     if isinstance(text, int):
         if text < 0:
             raise ValueError(f"{text} is negative; a size is 0 or more bytes")

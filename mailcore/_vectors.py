@@ -75,8 +75,9 @@ def _runners() -> dict[str, CaseRunner]:
 
 
 def default_root() -> Path:
-    """The repository's ``vectors/`` folder."""
-    return Path(__file__).resolve().parent.parent / "vectors"
+    """The repository's ``vectors/`` folder (else ``./vectors``)."""
+    beside = Path(__file__).resolve().parent.parent / "vectors"
+    return beside if beside.is_dir() else Path.cwd() / "vectors"
 
 
 def _suite_files(paths: Iterable[str | Path]) -> Iterator[Path]:

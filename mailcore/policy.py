@@ -8,6 +8,7 @@ defaults, and an unknown section or key is an error that names it.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
@@ -32,6 +33,9 @@ __all__ = [
 ]
 
 Downgrade = Literal["reject", "warn", "allow"]
+_NAMESPACE = re.compile(
+    r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\Z"
+)
 _CALENDAR_LEVELS = (
     "off",
     "meeting_time",
@@ -228,6 +232,13 @@ def _plain(cls: type) -> Callable[[Mapping[str, Any], str], Any]:
 def _classification(values: Mapping[str, Any], where: str) -> ClassificationPolicy:
     out = _typed_values(ClassificationPolicy, "classification", values, where)
     out.pop("markings", None)
+    namespace = out.get("namespace", "gov.au")
+    if not _NAMESPACE.match(namespace):
+        # It is written into every X-Protective-Marking: a domain-like name,
+        # nothing that could add fields or break the header.
+        _wrong(
+            "classification", "namespace", "a domain-like name such as 'gov.au'", namespace, where
+        )
     version = out.get("version", "2024.1")
     if parse_version(version) is None:
         _wrong("classification", "version", "a version like '2024.1'", version, where)
@@ -313,4 +324,13 @@ def _sync(values: Mapping[str, Any], where: str) -> SyncPolicy:
                 f"sync.max_bytes: {error}", key="sync.max_bytes", where=where
             ) from None
     _typed_values(SyncPolicy, "sync", raw, where)  # names any unknown key
-    return SyncPolicy(**out)
+    result = SyncPolicy(**out)
+    windows = list(SYNC_WINDOWS)  # in order, "all" last
+    if windows.index(result.default_sync_interval) > windows.index(result.max_sync_interval):
+        raise PolicyError(
+            f"sync.default_sync_interval {result.default_sync_interval!r} is longer than "
+            f"sync.max_sync_interval {result.max_sync_interval!r}",
+            key="sync.default_sync_interval",
+            where=where,
+        )
+    return result

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
@@ -84,19 +85,35 @@ def run_guarded(action: Callable[[], int]) -> int:
 def read_input(path: str | None) -> bytes:
     """The bytes of a message argument: a path, ``-`` or absent for stdin."""
     if path is None or path == "-":
+        if sys.stdin is None:
+            raise UsageError("no input: give a file or '-' with standard input open")
         return sys.stdin.buffer.read()
-    return Path(path).read_bytes()
+    location = Path(path)
+    if location.is_dir():
+        raise UsageError(f"{path} is a folder, not a message file")
+    return location.read_bytes()
 
 
 @contextmanager
-def _atomic(path: str) -> Iterator[Any]:
-    target = Path(path)
+def _atomic(target: Path) -> Iterator[Any]:
+    """A temporary file beside ``target`` that replaces it when complete.
+
+    The new file gets the old one's permissions (or the umask's), so that
+    ``-o`` behaves like a shell redirection that cannot leave half a file.
+    """
     handle = tempfile.NamedTemporaryFile(
-        "wb", dir=target.parent or Path("."), prefix=f".{target.name}.", delete=False
+        "wb", dir=target.parent, prefix=f".{target.name}.", delete=False
     )
     try:
         yield handle
         handle.close()
+        if target.exists():
+            mode = stat.S_IMODE(target.stat().st_mode)
+        else:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        os.chmod(handle.name, mode)
         os.replace(handle.name, target)
     except BaseException:
         handle.close()
@@ -105,12 +122,23 @@ def _atomic(path: str) -> Iterator[Any]:
 
 
 def write_output(data: bytes, path: str | None) -> None:
-    """Write a result to ``-o FILE`` (whole or not at all) or stdout."""
+    """Write a result to ``-o FILE`` (whole or not at all) or stdout.
+
+    A symbolic link is followed (its target is replaced); a device, FIFO or
+    other special file is written in place, as a redirection would.
+    """
     if path is None or path == "-":
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
         return
-    with _atomic(path) as handle:
+    target = Path(os.path.realpath(path))
+    if target.exists() and not target.is_file():
+        if target.is_dir():
+            raise UsageError(f"{path} is a folder; -o needs a file")
+        with target.open("wb") as handle:
+            handle.write(data)
+        return
+    with _atomic(target) as handle:
         handle.write(data)
 
 

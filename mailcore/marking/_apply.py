@@ -170,6 +170,7 @@ def resolve_marking(text: str, markings: MarkingsList) -> Marking:
     candidate = text.strip()
     if candidate in SEC_RANK:
         candidate = "SEC=" + candidate
+    marking: Marking | None
     try:
         marking = parse_value(candidate, markings.version)
     except MarkingSyntaxError as error:
