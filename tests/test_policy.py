@@ -380,3 +380,21 @@ def test_source_is_recorded_but_not_compared(write_policy: WritePolicy) -> None:
     policy = load_policy(path)
     assert policy.source == str(path)
     assert policy == Policy()
+
+
+class TestReviewFixes:
+    @pytest.mark.parametrize("namespace", ["gov.au, SEC=TOP-SECRET", "", "gov.au\r\nBcc: x"])
+    def test_namespace_must_be_domain_like(self, namespace: str) -> None:
+        with pytest.raises(PolicyError, match=r"classification\.namespace"):
+            policy_from_mapping({"classification": {"namespace": namespace}})
+
+    def test_default_window_not_longer_than_max(self) -> None:
+        with pytest.raises(PolicyError, match="default_sync_interval"):
+            policy_from_mapping(
+                {"sync": {"max_sync_interval": "1d", "default_sync_interval": "all"}}
+            )
+
+    @pytest.mark.parametrize("size", ["600iB", 1.5, "MB"])
+    def test_bad_sizes_are_policy_errors(self, size: object) -> None:
+        with pytest.raises(PolicyError, match="max_bytes"):
+            policy_from_mapping({"sync": {"max_bytes": size}})

@@ -426,3 +426,25 @@ class TestInProcess:
         policy.write_text('[sync]\nmax_bytes = "lots"\n')
         assert main(["--policy", str(policy), "marking", "show", str(policy)]) == 2
         assert "sync.max_bytes" in capsys.readouterr().err
+
+
+class TestOutputTargets:
+    def test_symlink_is_followed_and_mode_kept(self, tmp_path: Path) -> None:
+        source = tmp_path / "in.eml"
+        source.write_bytes(UNMARKED)
+        target = tmp_path / "target"
+        target.write_bytes(b"old")
+        target.chmod(0o640)
+        link = tmp_path / "link"
+        link.symlink_to(target)
+        result = run("marking", "apply", "--marking", "PROTECTED", source, "-o", link)
+        assert result.returncode == 0, result.stderr
+        assert link.is_symlink()
+        assert b"SEC=PROTECTED" in target.read_bytes()
+        assert (target.stat().st_mode & 0o777) == 0o640
+
+    def test_folder_as_input_is_a_usage_error(self, tmp_path: Path) -> None:
+        result = run("marking", "show", tmp_path)
+        assert result.returncode == 2
+        assert b"Traceback" not in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
