@@ -268,6 +268,7 @@ def scan_subject(
     strict: bool = False,
     version: str | None = None,
     expected: Marking | None = None,
+    expected_tag: str | None = None,
 ) -> list[SubjectMarking]:
     """Find every marking in a (decoded, unfolded) subject, leftmost first.
 
@@ -280,13 +281,14 @@ def scan_subject(
 
     ``expected`` is a marking already read without defects (the header's):
     a tag that is exactly its canonical subject form is taken from it rather
-    than parsed again (the common, consistent case).
+    than parsed again (the common, consistent case); ``expected_tag`` is
+    its subject tag if the caller has it already.
     """
     found: list[SubjectMarking] = []
     position = 0
     shortcut = None
     if expected is not None and not expected.defects:
-        shortcut = expected.subject_tag()
+        shortcut = expected_tag or expected.subject_tag()
         if shortcut.count("]") != 1:
             shortcut = None  # a ']' inside a value: let the scanner decide
     while True:

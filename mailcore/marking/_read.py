@@ -167,11 +167,14 @@ def read_marking(message: MessageInput | RawMessage, *, strict: bool = False) ->
     found: list[SubjectMarking] = []
     clean = [m for m in headers if m is not None and not m.defects]
     expected = clean[0] if len(headers) == 1 and clean else None
+    expected_tag = expected.subject_tag() if expected is not None and subjects else None
     # Every Subject field is read (there should be one): a marking hidden in
     # a second field still counts for decisions.
     for number, subject in enumerate(subjects):
         decoded = decode_subject(subject)
-        here = scan_subject(decoded.text, strict=strict, expected=expected)
+        here = scan_subject(
+            decoded.text, strict=strict, expected=expected, expected_tag=expected_tag
+        )
         encoded = len(decoded.segments) > 1 or decoded.segments[0].encoded
         for item in here if encoded else ():
             if decoded.in_encoded_word(item.start, item.end):
@@ -195,7 +198,10 @@ def read_marking(message: MessageInput | RawMessage, *, strict: bool = False) ->
         complete = first.marking is not None and not first.truncated
         # Values in canonical spelling (contract §6); a cut-off or
         # unreadable tag is shown as it was found.
-        subject_tag = first.marking.subject_tag() if complete and first.marking else first.text
+        if first.text == expected_tag or not complete or first.marking is None:
+            subject_tag = first.text
+        else:
+            subject_tag = first.marking.subject_tag()
     if len(found) > 1:
         defects.append(
             Defect(
