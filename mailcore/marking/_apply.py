@@ -310,7 +310,8 @@ def apply_marking(
         )
         needs_check = isinstance(marking, Marking) or inherited is not None
         chosen, keep_origin = _against_original(requested, inherited, settings, warnings)
-        if inherited is None and own.rank is not None and (chosen.rank or 0) < own.rank:
+        own_rank = own.rank
+        if inherited is None and own_rank is not None and (chosen.rank or 0) < own_rank:
             # The caller chose explicitly; say so rather than lower silently.
             warnings.append(
                 f"{chosen.medium_form()!r} is lower than the message's current "
@@ -343,7 +344,8 @@ def apply_marking(
                 f"{final.medium_form()!r} is above the highest marking the "
                 "policy offers; this system cannot send it"
             )
-    return MarkedMessage(_write(raw, final), final, inherited, tuple(warnings))
+    hint = own.header_markings[0] if len(own.header_markings) == 1 else None
+    return MarkedMessage(_write(raw, final, hint), final, inherited, tuple(warnings))
 
 
 def _against_original(
@@ -406,7 +408,7 @@ def _classification(policy: Policy | ClassificationPolicy | None) -> Classificat
     return policy
 
 
-def _write(raw: RawMessage, marking: Marking) -> bytes:
+def _write(raw: RawMessage, marking: Marking, hint: Marking | None = None) -> bytes:
     linesep = raw.linesep.decode("ascii")
     header_value = marking.header_value(fold=True, linesep=linesep)
     edits: list[tuple[Any, bytes]] = []
@@ -436,7 +438,7 @@ def _write(raw: RawMessage, marking: Marking) -> bytes:
             continue
         for field in fields:
             old = raw.value(field)
-            new = fold_subject(rewrite_subject(old, marking, linesep), linesep)
+            new = fold_subject(rewrite_subject(old, marking, linesep, hint=hint), linesep)
             if new != old:
                 edits.append((field, raw.encode_field(field.name, new)))
     return raw.replace_fields(edits) if edits else raw.data

@@ -128,16 +128,19 @@ def strip_markings(subject: str) -> str:
     return _cut(subject, _removal_spans(subject, found)).rstrip(" \t")
 
 
-def rewrite_subject(raw: str, marking: Marking | None, linesep: str) -> str:
+def rewrite_subject(
+    raw: str, marking: Marking | None, linesep: str, *, hint: Marking | None = None
+) -> str:
     """The new raw (unfolded) subject value: old markings out, one in.
 
     Markings in plain text are cut from the raw value, so every other byte of
     it stays; a marking inside an encoded-word forces the text to be encoded
     again without it.  The new tag is always plain ASCII after the text, never
-    inside an encoded-word (reference note §9 item 3).
+    inside an encoded-word (reference note §9 item 3).  ``hint`` is a marking
+    the subject probably carries (the header's), which saves parsing it.
     """
     decoded = decode_subject(raw)
-    found = scan_subject(decoded.text)
+    found = scan_subject(decoded.text, expected=hint)
     spans = _removal_spans(decoded.text, found)
     if any(decoded.in_encoded_word(s, e) for s, e in spans):
         rest = _cut(decoded.text, spans).rstrip(" \t")
