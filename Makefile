@@ -13,12 +13,14 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-# Real servers the tests start themselves (OpenLDAP for the directory tests).
+# Real servers and tools the tests use: OpenLDAP for the directory tests,
+# the openssl command line as the S/MIME interoperability oracle.
 system-deps:
-	@if [ ! -x /usr/sbin/slapd ] || ! command -v ldapsearch >/dev/null 2>&1; then \
-		echo "installing slapd and ldap-utils"; \
+	@if [ ! -x /usr/sbin/slapd ] || ! command -v ldapsearch >/dev/null 2>&1 \
+		|| ! command -v openssl >/dev/null 2>&1; then \
+		echo "installing slapd, ldap-utils and openssl"; \
 		apt-get update -qq && \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slapd ldap-utils >/dev/null; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slapd ldap-utils openssl >/dev/null; \
 	fi
 
 demo: $(STAMP)

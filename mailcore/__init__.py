@@ -8,16 +8,22 @@ front ends.  Messages go in and out as ``bytes`` (or
 """
 
 from mailcore.errors import (
+    DecryptionFailed,
     DirectoryUnavailable,
+    KeyLoadError,
     MailcoreError,
     MalformedInput,
     MalformedMessage,
+    MalformedSmime,
     MarkingDowngrade,
     MarkingError,
     MarkingListError,
     MarkingNotOffered,
     MarkingSyntaxError,
     PolicyError,
+    SignatureInvalid,
+    SmimeError,
+    UnsupportedAlgorithm,
     VectorFormatError,
 )
 from mailcore.marking import (
@@ -32,10 +38,13 @@ from mailcore.policy import Policy, load_policy
 __version__ = "0.1.0"
 
 __all__ = [
+    "DecryptionFailed",
     "DirectoryUnavailable",
+    "KeyLoadError",
     "MailcoreError",
     "MalformedInput",
     "MalformedMessage",
+    "MalformedSmime",
     "Marking",
     "MarkingDowngrade",
     "MarkingError",
@@ -44,6 +53,9 @@ __all__ = [
     "MarkingSyntaxError",
     "Policy",
     "PolicyError",
+    "SignatureInvalid",
+    "SmimeError",
+    "UnsupportedAlgorithm",
     "VectorFormatError",
     "__version__",
     "apply_marking",

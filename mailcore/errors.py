@@ -13,6 +13,13 @@ Our exception hierarchy::
       x MarkingError                    a marking was refused on its merits
         + MarkingDowngrade              a reply/forward would lower the original marking
         + MarkingNotOffered             a marking is above what the policy offers
+      x SmimeError                      an S/MIME operation failed on its merits
+        + DecryptionFailed              not a recipient, wrong key, tampered ciphertext
+        + SignatureInvalid              a signature does not verify (.result: JSON B)
+        + UnsupportedAlgorithm          an algorithm mailcore does not (or will not) do
+    MalformedInput also has:
+        + MalformedSmime                CMS/DER or S/MIME MIME framing that does not parse
+        + KeyLoadError                  a key, certificate or PKCS#12 file that cannot be read
 
 A caller who wants "anything mailcore refused" catches :class:`MailcoreError`;
 a caller who only cares about bad input catches :class:`MalformedInput` (or
@@ -22,16 +29,22 @@ plain :class:`ValueError`).
 from __future__ import annotations
 
 __all__ = [
+    "DecryptionFailed",
     "DirectoryUnavailable",
+    "KeyLoadError",
     "MailcoreError",
     "MalformedInput",
     "MalformedMessage",
+    "MalformedSmime",
     "MarkingDowngrade",
     "MarkingError",
     "MarkingListError",
     "MarkingNotOffered",
     "MarkingSyntaxError",
     "PolicyError",
+    "SignatureInvalid",
+    "SmimeError",
+    "UnsupportedAlgorithm",
     "VectorFormatError",
 ]
 
@@ -106,3 +119,35 @@ class MarkingDowngrade(MarkingError):
 
 class MarkingNotOffered(MarkingError):
     """A requested marking is above the highest one the policy offers."""
+
+
+class MalformedSmime(MalformedInput):
+    """CMS (DER/BER) or S/MIME MIME framing that does not parse."""
+
+
+class KeyLoadError(MalformedInput):
+    """A private key, certificate or PKCS#12 file cannot be read."""
+
+
+class SmimeError(MailcoreError):
+    """An S/MIME operation failed on its merits (not bad input)."""
+
+
+class DecryptionFailed(SmimeError):
+    """The message cannot be decrypted with the keys given.
+
+    One message for every cause (not a recipient, wrong key, bad padding,
+    tampered ciphertext or tag) so that errors are no decryption oracle.
+    """
+
+
+class SignatureInvalid(SmimeError):
+    """A signature did not verify; ``result`` holds the full report."""
+
+    def __init__(self, message: str, *, result: object = None) -> None:
+        super().__init__(message)
+        self.result = result
+
+
+class UnsupportedAlgorithm(SmimeError):
+    """An algorithm mailcore does not implement, or refuses as too weak."""

@@ -1,0 +1,118 @@
+"""A small DER writer (X.690 §10): what mailcore emits, it encodes itself.
+
+Parsing stays with asn1crypto (which also reads BER, as Outlook and
+Thunderbird send it); writing is done here so that every byte we sign or
+encrypt is canonical DER and built once.  Each function returns the
+complete TLV as bytes; compose them by nesting calls.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+__all__ = [
+    "boolean",
+    "context",
+    "generalized_time",
+    "integer",
+    "null",
+    "octet_string",
+    "oid",
+    "sequence",
+    "set_of",
+    "tlv",
+    "utc_time",
+]
+
+_SEQUENCE = 0x30
+_SET = 0x31
+
+
+def _length(size: int) -> bytes:
+    # X.690 §8.1.3: short form below 128, else the minimal long form.
+    if size < 0x80:
+        return bytes((size,))
+    body = size.to_bytes((size.bit_length() + 7) // 8, "big")
+    return bytes((0x80 | len(body),)) + body
+
+
+def tlv(tag: int, content: bytes) -> bytes:
+    """A tag-length-value with a one-byte tag."""
+    return bytes((tag,)) + _length(len(content)) + content
+
+
+def sequence(*items: bytes) -> bytes:
+    """SEQUENCE of already-encoded items, in the order given."""
+    return tlv(_SEQUENCE, b"".join(items))
+
+
+def set_of(*items: bytes) -> bytes:
+    """SET OF: X.690 §11.6 wants the encodings sorted for DER."""
+    return tlv(_SET, b"".join(sorted(items)))
+
+
+def integer(value: int) -> bytes:
+    """INTEGER in two's complement, minimal length (X.690 §8.3)."""
+    size = max(1, (value.bit_length() + 8) // 8)
+    return tlv(0x02, value.to_bytes(size, "big", signed=True))
+
+
+def boolean(value: bool) -> bytes:
+    """BOOLEAN; DER writes TRUE as 0xFF (X.690 §11.1)."""
+    return tlv(0x01, b"\xff" if value else b"\x00")
+
+
+def null() -> bytes:
+    """NULL."""
+    return b"\x05\x00"
+
+
+def octet_string(value: bytes) -> bytes:
+    """OCTET STRING (primitive, as DER requires)."""
+    return tlv(0x04, value)
+
+
+def oid(dotted: str) -> bytes:
+    """OBJECT IDENTIFIER from dotted notation (X.690 §8.19)."""
+    parts = [int(part) for part in dotted.split(".")]
+    if len(parts) < 2 or parts[0] > 2 or (parts[0] < 2 and parts[1] > 39):
+        raise ValueError(f"{dotted!r} is not an object identifier")
+    arcs = [parts[0] * 40 + parts[1], *parts[2:]]
+    body = bytearray()
+    for arc in arcs:
+        chunk = [arc & 0x7F]
+        arc >>= 7
+        while arc:
+            chunk.append(0x80 | (arc & 0x7F))
+            arc >>= 7
+        body.extend(reversed(chunk))
+    return tlv(0x06, bytes(body))
+
+
+def context(number: int, content: bytes, *, constructed: bool = True) -> bytes:
+    """A context-specific tag [number] around already-encoded content.
+
+    For EXPLICIT tagging pass the inner TLV; for IMPLICIT pass the inner
+    value's content octets (and ``constructed`` as the inner type was).
+    """
+    if number > 30:
+        raise ValueError("only tag numbers up to 30 are supported")
+    return tlv(0x80 | (0x20 if constructed else 0) | number, content)
+
+
+def utc_time(moment: datetime) -> bytes:
+    """UTCTime YYMMDDHHMMSSZ (RFC 5280 §4.1.2.5.1: years 1950-2049)."""
+    moment = moment.astimezone(UTC)
+    return tlv(0x17, moment.strftime("%y%m%d%H%M%SZ").encode("ascii"))
+
+
+def generalized_time(moment: datetime) -> bytes:
+    """GeneralizedTime YYYYMMDDHHMMSSZ, no fraction (DER)."""
+    moment = moment.astimezone(UTC)
+    return tlv(0x18, moment.strftime("%Y%m%d%H%M%SZ").encode("ascii"))
+
+
+def signing_time(moment: datetime) -> bytes:
+    """RFC 5652 §11.3: UTCTime for 1950-2049, GeneralizedTime otherwise."""
+    year = moment.astimezone(UTC).year
+    return utc_time(moment) if 1950 <= year < 2050 else generalized_time(moment)

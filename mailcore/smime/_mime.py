@@ -1,0 +1,200 @@
+"""MIME framing for S/MIME: the entity that is signed or encrypted, and the
+message around it.
+
+RFC 8551 §3.1: what gets signed or encrypted is a MIME entity (its content
+header fields and body), canonicalised to CRLF line ends; the message's
+other header fields (From, To, Subject, ...) stay outside.  Signed bytes are
+produced once and never re-serialised (RFC 1847 §2.1), and inbound
+multipart/signed parts are sliced from the raw bytes, never rebuilt.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from dataclasses import dataclass
+from email.message import Message
+
+from mailcore._message import MessageInput, RawField, RawMessage
+from mailcore.errors import MalformedSmime
+
+__all__ = [
+    "Entity",
+    "SignedParts",
+    "base64_lines",
+    "canonicalise",
+    "content_type",
+    "find_signed_parts",
+    "make_seven_bit",
+    "split_entity",
+    "wrap",
+]
+
+_CONTENT_FIELD = re.compile(r"(?i)content-|mime-version\Z")
+_LINE_END = re.compile(rb"\r?\n")
+_PARAM = re.compile(
+    r';\s*([A-Za-z0-9!#$%&\'*+.^_`|~-]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;\s]*)', re.DOTALL
+)
+_DEFAULT_TYPE = b"Content-Type: text/plain; charset=us-ascii\r\n"
+
+
+def canonicalise(data: bytes) -> bytes:
+    """Every line end as CRLF (RFC 8551 §3.1.1)."""
+    return _LINE_END.sub(b"\r\n", data)
+
+
+def base64_lines(data: bytes, linesep: bytes = b"\r\n") -> bytes:
+    """Base64 in 76-character lines (RFC 2045 §6.8), each ending in ``linesep``."""
+    encoded = base64.b64encode(data)
+    return b"".join(encoded[i : i + 76] + linesep for i in range(0, len(encoded), 76))
+
+
+def content_type(value: str | None) -> tuple[str, dict[str, str]]:
+    """(lowercased type/subtype, parameters) of a Content-Type value."""
+    if not value:
+        return "text/plain", {}
+    main, _, rest = value.partition(";")
+    params: dict[str, str] = {}
+    for match in _PARAM.finditer(";" + rest):
+        raw = match.group(2)
+        if raw.startswith('"'):
+            raw = re.sub(r"\\(.)", r"\1", raw[1:-1])
+        params[match.group(1).lower()] = raw
+    return main.strip().lower() or "text/plain", params
+
+
+@dataclass(frozen=True, slots=True)
+class Entity:
+    """A message cut in two: the header fields that stay outside, and the
+    MIME entity (content fields + body) that is signed or encrypted."""
+
+    outer: bytes  # header fields other than Content-*/MIME-Version, as found
+    inner: bytes  # the entity, CRLF line ends
+    linesep: bytes  # the message's own line separator, for what we write
+
+
+def split_entity(message: MessageInput) -> Entity:
+    """Split a message into outer header fields and the inner MIME entity."""
+    raw = RawMessage(message)
+    data = raw.data
+    outer: list[bytes] = []
+    content: list[bytes] = []
+    for field in raw.fields:
+        piece = data[field.start : field.end]
+        (content if _CONTENT_FIELD.match(field.name) else outer).append(piece)
+    mime_fields = [c for c in content if not c.lower().startswith(b"mime-version")]
+    if not any(c.lower().startswith(b"content-type") for c in mime_fields):
+        mime_fields.insert(0, _DEFAULT_TYPE)
+    body = data[raw.body_start :]
+    inner = canonicalise(b"".join(_ensure_line_end(f) for f in mime_fields)) + b"\r\n"
+    inner += canonicalise(body)
+    return Entity(b"".join(_ensure_line_end(f, raw.linesep) for f in outer), inner, raw.linesep)
+
+
+def _ensure_line_end(field: bytes, linesep: bytes = b"\r\n") -> bytes:
+    return field if field.endswith(b"\n") else field + linesep
+
+
+def make_seven_bit(entity: bytes) -> bytes:
+    """A single-part entity with 8-bit or binary content re-encoded for signing.
+
+    RFC 8551 §3.1.2: signed content should be 7-bit safe so that no relay
+    re-encodes it and breaks the signature.  Text is moved to
+    quoted-printable, anything else to base64.  Multipart entities and
+    entities that are 7-bit already are returned unchanged.
+    """
+    head, separator, body = entity.partition(b"\r\n\r\n")
+    if not separator:
+        head, body = entity.rstrip(b"\r\n"), b""
+    if body.isascii() and all(len(line) <= 998 for line in body.split(b"\r\n")):
+        return entity
+    fields = RawMessage(head + b"\r\n\r\n")
+    kind, _ = content_type(fields.first("Content-Type"))
+    if kind.startswith("multipart/"):
+        return entity
+    encoding = (fields.first("Content-Transfer-Encoding") or "").strip().lower()
+    if encoding in ("base64", "quoted-printable"):
+        return entity
+    kept = b"".join(
+        head_field
+        for field in fields.fields
+        if field.name.lower() != "content-transfer-encoding"
+        for head_field in [fields.data[field.start : field.end]]
+    )
+    if kind.startswith("text/"):
+        import quopri
+
+        encoded = canonicalise(quopri.encodestring(body.replace(b"\r\n", b"\n")))
+        return kept + b"Content-Transfer-Encoding: quoted-printable\r\n\r\n" + encoded
+    return kept + b"Content-Transfer-Encoding: base64\r\n\r\n" + base64_lines(body)
+
+
+def wrap(outer: bytes, fields: list[str], body: bytes, linesep: bytes = b"\r\n") -> bytes:
+    """A message: the outer fields, MIME-Version, the given fields, the body."""
+    head = outer + b"MIME-Version: 1.0" + linesep
+    head += b"".join(f.encode("ascii") + linesep for f in fields)
+    return head + linesep + body
+
+
+@dataclass(frozen=True, slots=True)
+class SignedParts:
+    """The two parts of a multipart/signed message, as raw bytes."""
+
+    signed: bytes  # the first part exactly as sent: what the signature covers
+    signature: bytes  # the second part's body, transfer-decoded
+    protocol: str
+    micalg: str | None
+
+
+def _field(raw: RawMessage, fields: list[RawField], name: str) -> str | None:
+    for field in fields:
+        if field.name.lower() == name:
+            return raw.value(field)
+    return None
+
+
+def find_signed_parts(message: MessageInput) -> SignedParts:
+    """Slice a multipart/signed message into its signed part and signature.
+
+    RFC 1847 §2.1 / RFC 2046 §5.1.1: the signed part runs from after the
+    first delimiter line to the CRLF before the next delimiter (that CRLF
+    belongs to the delimiter).  Raises :class:`MalformedSmime` for anything
+    that is not a two-part multipart/signed with a boundary.
+    """
+    raw = RawMessage(message)
+    kind, params = content_type(raw.first("Content-Type"))
+    if kind != "multipart/signed":
+        raise MalformedSmime(f"Content-Type is {kind}, not multipart/signed", where="message")
+    boundary = params.get("boundary")
+    if not boundary:
+        raise MalformedSmime("multipart/signed without a boundary", where="Content-Type")
+    body = raw.data[raw.body_start :]
+    delimiter = b"--" + boundary.encode("ascii", "surrogateescape")
+    pattern = re.compile(rb"(?:\A|\r?\n)" + re.escape(delimiter) + rb"(--)?[ \t]*(?:\r?\n|\Z)")
+    marks = list(pattern.finditer(body))
+    if len(marks) < 3 or marks[-1].group(1) is None:
+        raise MalformedSmime(
+            "multipart/signed needs two parts and a closing boundary", where="message body"
+        )
+    signed = body[marks[0].end() : marks[1].start()]
+    second = body[marks[1].end() : marks[2].start()]
+    part = RawMessage(second if b"\n" in second else second + b"\n")
+    encoding = (part.first("Content-Transfer-Encoding") or "7bit").strip().lower()
+    payload = part.data[part.body_start :]
+    if encoding == "base64":
+        try:
+            signature = base64.b64decode(re.sub(rb"\s+", b"", payload), validate=True)
+        except ValueError:
+            raise MalformedSmime(
+                "the signature part is not valid base64", where="signature"
+            ) from None
+    else:
+        signature = payload
+    return SignedParts(signed, signature, params.get("protocol", ""), params.get("micalg"))
+
+
+def as_message(data: bytes) -> Message:
+    """Parse bytes for reading only (never for re-serialising signed parts)."""
+    import email
+
+    return email.message_from_bytes(data)
