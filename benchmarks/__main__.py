@@ -10,6 +10,7 @@ from pathlib import Path
 
 from benchmarks._harness import Row, run
 from benchmarks.marking import BENCHMARKS as MARKING
+from benchmarks.smime import BENCHMARKS as SMIME
 
 
 def _table(rows: list[Row]) -> str:
@@ -40,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="smoke run: seconds, no goal checks")
     parser.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
     args = parser.parse_args(argv)
-    rows = run(MARKING, quick=args.quick)
+    rows = run(MARKING + SMIME, quick=args.quick)
     print(_table(rows))
     if args.json:
         document = {

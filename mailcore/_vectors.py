@@ -70,8 +70,9 @@ class CaseOutcome:
 
 def _runners() -> dict[str, CaseRunner]:
     from mailcore.marking._conformance import run_marking_case
+    from mailcore.smime._conformance import run_smime_case
 
-    return {"marking": run_marking_case}
+    return {"marking": run_marking_case, "smime": run_smime_case}
 
 
 def default_root() -> Path:

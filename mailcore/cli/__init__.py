@@ -10,6 +10,7 @@ from typing import NoReturn
 from mailcore import __version__
 from mailcore.cli._marking import add_marking_commands
 from mailcore.cli._runtime import EXIT_USAGE, UsageError, run_guarded
+from mailcore.cli._smime import add_smime_commands
 from mailcore.cli._vectors import add_vector_commands
 from mailcore.policy import load_policy
 
@@ -35,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
         dest="command", metavar="COMMAND", required=True, parser_class=_Parser
     )
     add_marking_commands(commands)
+    add_smime_commands(commands)
     add_vector_commands(commands)
     return parser
 

@@ -1,5 +1,82 @@
 """S/MIME 4.0 (RFC 8551) on CMS (RFC 5652): sign, verify, encrypt, decrypt.
 
 CMS is parsed with asn1crypto (BER tolerant), written with mailcore's own DER
-writer, and the cryptography is done with ``cryptography`` primitives.
+writer, and the cryptography is done with ``cryptography`` primitives::
+
+    from mailcore.smime import load_private_key, load_certificates, sign_message
+
+    key = load_private_key(open("alice.p12", "rb").read(), password=b"secret")
+    signed = sign_message(message, key.key, key.certificate, chain=key.chain)
+
+Certificates and keys (:func:`load_private_key`, :func:`load_certificates`,
+:func:`describe`, :func:`choose_certificate`), signing and verification
+(:func:`sign_message`, :func:`verify_message`), encryption and decryption
+(:func:`encrypt_message`, :func:`decrypt_message`).
 """
+
+from mailcore.smime._algorithms import (
+    MAILCORE_CAPABILITIES,
+    Capability,
+    decode_capabilities,
+    encode_capabilities,
+)
+from mailcore.smime._certs import (
+    ENCRYPTION,
+    SIGNING,
+    CertificateInfo,
+    Purpose,
+    PurposeSplit,
+    can_encrypt,
+    can_sign,
+    choose_certificate,
+    describe,
+    rejection_reason,
+    split_by_purpose,
+)
+from mailcore.smime._decrypt import DecryptResult, decrypt_message
+from mailcore.smime._enveloped import (
+    DEFAULT_CIPHER,
+    ENCRYPTION_CIPHERS,
+    CipherName,
+    choose_cipher,
+    encrypt_message,
+)
+from mailcore.smime._keys import LoadedKey, PrivateKey, load_certificates, load_private_key
+from mailcore.smime._signed import sign_message, signed_data
+from mailcore.smime._verify import REASONS, Reason, SignerReport, VerifyResult, verify_message
+
+__all__ = [
+    "DEFAULT_CIPHER",
+    "ENCRYPTION",
+    "ENCRYPTION_CIPHERS",
+    "MAILCORE_CAPABILITIES",
+    "REASONS",
+    "SIGNING",
+    "Capability",
+    "CertificateInfo",
+    "CipherName",
+    "DecryptResult",
+    "LoadedKey",
+    "PrivateKey",
+    "Purpose",
+    "PurposeSplit",
+    "Reason",
+    "SignerReport",
+    "VerifyResult",
+    "can_encrypt",
+    "can_sign",
+    "choose_certificate",
+    "choose_cipher",
+    "decode_capabilities",
+    "decrypt_message",
+    "describe",
+    "encode_capabilities",
+    "encrypt_message",
+    "load_certificates",
+    "load_private_key",
+    "rejection_reason",
+    "sign_message",
+    "signed_data",
+    "split_by_purpose",
+    "verify_message",
+]

@@ -53,7 +53,7 @@ def set_of(*items: bytes) -> bytes:
 
 def integer(value: int) -> bytes:
     """INTEGER in two's complement, minimal length (X.690 §8.3)."""
-    size = max(1, (value.bit_length() + 8) // 8)
+    size = (value if value >= 0 else ~value).bit_length() // 8 + 1
     return tlv(0x02, value.to_bytes(size, "big", signed=True))
 
 

@@ -26,6 +26,7 @@ __all__ = [
     "content_type",
     "find_signed_parts",
     "make_seven_bit",
+    "replace_entity",
     "split_entity",
     "wrap",
 ]
@@ -134,6 +135,13 @@ def wrap(outer: bytes, fields: list[str], body: bytes, linesep: bytes = b"\r\n")
     head = outer + b"MIME-Version: 1.0" + linesep
     head += b"".join(f.encode("ascii") + linesep for f in fields)
     return head + linesep + body
+
+
+def replace_entity(message: MessageInput, entity: bytes) -> bytes:
+    """The message with its MIME entity replaced (after decrypting or
+    verifying): the outer header fields as they were, then ``entity``."""
+    outer = split_entity(message)
+    return outer.outer + b"MIME-Version: 1.0" + outer.linesep + entity
 
 
 @dataclass(frozen=True, slots=True)

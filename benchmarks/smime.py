@@ -1,0 +1,134 @@
+"""S/MIME benchmarks (issue: S/MIME engine).
+
+Peers, measured in the same run with the same keys and messages: the raw
+RSA-2048 primitive (``private_key.sign`` / ``decrypt`` alone: the floor any
+S/MIME implementation pays), and pyca/cryptography's own PKCS#7 builders.
+"""
+
+from __future__ import annotations
+
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.serialization import pkcs7
+
+from benchmarks._harness import Benchmark, Goal
+from mailcore.smime._decrypt import decrypt_message
+from mailcore.smime._enveloped import encrypt_message
+from mailcore.smime._signed import sign_message
+from mailcore.smime.pki import TestPKI
+
+__all__ = ["BENCHMARKS"]
+
+_PKI = TestPKI()
+_SIGNER = _PKI.issue("alice@example.com", "rsa2048")
+_RECIPIENTS = [_PKI.issue(f"user{n}@example.com", "rsa2048") for n in range(3)]
+_KEY = _SIGNER.key
+assert isinstance(_KEY, rsa.RSAPrivateKey)
+
+
+def _message(size: int) -> bytes:
+    head = (
+        b"From: alice@example.com\r\nTo: bob@example.com\r\nSubject: Figures\r\n"
+        b"MIME-Version: 1.0\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n"
+    )
+    line = b"The committee will meet on Tuesday to go through the figures again.\r\n"
+    return head + line * (size // len(line))
+
+
+MESSAGE_10K = _message(10 * 1024)
+MESSAGE_1M = _message(1024 * 1024)
+_BODY_10K = MESSAGE_10K.split(b"\r\n\r\n", 1)[1]
+_BODY_1M = MESSAGE_1M.split(b"\r\n\r\n", 1)[1]
+_DIGEST = b"\x00" * 32
+
+
+def _raw_sign() -> bytes:
+    return _KEY.sign(_DIGEST, padding.PKCS1v15(), hashes.SHA256())
+
+
+def _pyca_sign(body: bytes) -> bytes:
+    return (
+        pkcs7.PKCS7SignatureBuilder()
+        .set_data(body)
+        .add_signer(_SIGNER.certificate, _KEY, hashes.SHA256())  # type: ignore[arg-type]
+        .sign(serialization.Encoding.SMIME, [pkcs7.PKCS7Options.DetachedSignature])
+    )
+
+
+def _pyca_encrypt() -> bytes:
+    builder = pkcs7.PKCS7EnvelopeBuilder().set_data(_BODY_10K)
+    for recipient in _RECIPIENTS:
+        builder = builder.add_recipient(recipient.certificate)
+    return builder.encrypt(serialization.Encoding.SMIME, [])
+
+
+_ENCRYPTED = encrypt_message(
+    MESSAGE_10K, [r.certificate for r in _RECIPIENTS], cipher="aes-256-gcm", oaep=True
+)
+_WRAPPED = (
+    _RECIPIENTS[0]
+    .key.public_key()
+    .encrypt(  # type: ignore[union-attr]
+        b"\x01" * 32,
+        padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None),
+    )
+)
+
+
+def _raw_decrypt() -> bytes:
+    key = _RECIPIENTS[0].key
+    assert isinstance(key, rsa.RSAPrivateKey)
+    return key.decrypt(
+        _WRAPPED,
+        padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None),
+    )
+
+
+def _sign(message: bytes) -> bytes:
+    return sign_message(message, _KEY, _SIGNER.certificate, chain=_SIGNER.chain)
+
+
+BENCHMARKS = [
+    Benchmark(
+        "smime.sign.10kB.vs-raw-rsa",
+        "sign_message on 10 KB (RSA-2048, SHA-256, multipart/signed bytes)",
+        lambda: _sign(MESSAGE_10K),
+        "RSA-2048 private_key.sign alone",
+        _raw_sign,
+        Goal(ratio=0.8),
+    ),
+    Benchmark(
+        "smime.sign.10kB.vs-pyca",
+        "sign_message on 10 KB against PKCS7SignatureBuilder + Encoding.SMIME",
+        lambda: _sign(MESSAGE_10K),
+        "cryptography PKCS7SignatureBuilder SMIME",
+        lambda: _pyca_sign(_BODY_10K),
+        Goal(ratio=3.0),
+    ),
+    Benchmark(
+        "smime.sign.1MB.vs-pyca",
+        "sign_message on 1 MB against PKCS7SignatureBuilder + Encoding.SMIME",
+        lambda: _sign(MESSAGE_1M),
+        "cryptography PKCS7SignatureBuilder SMIME",
+        lambda: _pyca_sign(_BODY_1M),
+        Goal(ratio=20.0),
+    ),
+    Benchmark(
+        "smime.encrypt.10kB.3rsa",
+        "encrypt_message 10 KB to 3 RSA-2048 recipients, AES-256-GCM + OAEP",
+        lambda: encrypt_message(
+            MESSAGE_10K, [r.certificate for r in _RECIPIENTS], cipher="aes-256-gcm", oaep=True
+        ),
+        "cryptography PKCS7EnvelopeBuilder (v1.5 + AES-CBC)",
+        _pyca_encrypt,
+        Goal(ratio=0.8),
+    ),
+    Benchmark(
+        "smime.decrypt.10kB",
+        "decrypt_message of the 10 KB AES-256-GCM + OAEP message",
+        lambda: decrypt_message(_ENCRYPTED, _RECIPIENTS[0].key, _RECIPIENTS[0].certificate),  # type: ignore[arg-type]
+        "RSA-2048 OAEP private_key.decrypt alone",
+        _raw_decrypt,
+        Goal(ratio=0.8),
+    ),
+]

@@ -1,0 +1,324 @@
+"""Signing: CMS SignedData (RFC 5652 §5) inside S/MIME (RFC 8551 §3.5).
+
+The MIME entity to sign is cut out of the message once
+(:func:`~mailcore.smime._mime.split_entity`), made 7-bit safe
+(:func:`~mailcore.smime._mime.make_seven_bit`), hashed, and those very bytes
+go into the multipart/signed (RFC 1847 §2.1: never re-serialised) or into
+the eContent of an opaque ``application/pkcs7-mime`` message.  Every DER
+byte is written with :mod:`mailcore.smime._der`.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from asn1crypto import x509 as asn1_x509  # type: ignore[import-untyped]  # no stubs
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
+
+from mailcore._message import MessageInput
+from mailcore.errors import KeyLoadError, UnsupportedAlgorithm
+from mailcore.smime import _der
+from mailcore.smime._algorithms import (
+    ATTR_CONTENT_TYPE,
+    ATTR_ENCRYPTION_KEY_PREFERENCE,
+    ATTR_MESSAGE_DIGEST,
+    ATTR_SIGNING_TIME,
+    ATTR_SMIME_CAPABILITIES,
+    DIGESTS_BY_NAME,
+    ID_DATA,
+    ID_SIGNED_DATA,
+    SIGNING_DIGESTS,
+    SignatureScheme,
+    digest_algorithm,
+    encode_capabilities,
+    signature_algorithm,
+)
+from mailcore.smime._mime import base64_lines, canonicalise, make_seven_bit, split_entity, wrap
+
+__all__ = ["SigningKey", "sign_message", "signed_data"]
+
+SigningKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
+"""The private keys mailcore signs with."""
+
+_CRLF = b"\r\n"
+_PREAMBLE = b"This is an S/MIME signed message" + _CRLF
+
+
+def sign_message(
+    message: MessageInput,
+    key: PrivateKeyTypes,
+    certificate: x509.Certificate,
+    *,
+    chain: Sequence[x509.Certificate] = (),
+    opaque: bool = False,
+    digest: str = "sha256",
+    pss: bool = False,
+    encryption_certificate: x509.Certificate | None = None,
+    signing_time: datetime | None = None,
+) -> bytes:
+    """Sign a message with S/MIME (RFC 8551 §3.5) and return the new message.
+
+    The header fields other than ``Content-*`` and ``MIME-Version`` (From,
+    To, Subject, ...) stay outside the signature, byte for byte; the MIME
+    entity (content fields and body) is canonicalised to CRLF and, when it
+    is a single part with 8-bit or binary content, re-encoded as
+    quoted-printable (text) or base64 (anything else) so that no relay has
+    to touch it (RFC 8551 §3.1.2).
+
+    By default the result is ``multipart/signed`` (RFC 8551 §3.5.3) with
+    ``protocol="application/pkcs7-signature"`` and the ``micalg`` of the
+    digest; ``opaque=True`` gives ``application/pkcs7-mime;
+    smime-type=signed-data`` with the entity inside the CMS (§3.5.2).
+    The output has CRLF line ends throughout (its canonical form, §3.1.1),
+    also when the input used bare LF.
+
+    Args:
+        message: the message, as bytes or an ``EmailMessage``.
+        key: the signer's private key: RSA (PKCS #1 v1.5, or RSASSA-PSS
+            with ``pss=True``), EC (ECDSA) or Ed25519.
+        certificate: the signer's certificate; it must hold ``key``'s
+            public key.  It is put into the message, with ``chain``.
+        chain: intermediate CA certificates to include (the root may be
+            left out).
+        digest: ``"sha256"``, ``"sha384"`` or ``"sha512"``.  Ed25519 always
+            uses SHA-512 (RFC 8419 §3.1) and ignores this.
+        pss: RSASSA-PSS (salt as long as the digest, MGF1 with the same
+            hash) instead of PKCS #1 v1.5; RSA keys only.
+        encryption_certificate: the sender's certificate for encryption,
+            announced in an SMIMEEncryptionKeyPreference attribute (RFC 8551
+            §2.5.3) and included when it differs from ``certificate``.
+        signing_time: the signing-time attribute; default now.  A naive
+            datetime is taken as UTC.
+
+    Raises:
+        UnsupportedAlgorithm: a key type that cannot sign (X25519, DSA, ...).
+        KeyLoadError: ``key`` does not belong to ``certificate``.
+        ValueError: an unknown ``digest``, or ``pss`` with a non-RSA key.
+        MalformedMessage: the input is not a readable message.
+
+    The certificate's key usage is not checked here: the verifier decides
+    (a certificate without digitalSignature gives ``wrong_key_usage``).
+    """
+    entity = split_entity(message)
+    content = make_seven_bit(entity.inner)
+    cms, micalg = _signed_data(
+        content,
+        key,
+        certificate,
+        chain=chain,
+        detached=not opaque,
+        digest=digest,
+        pss=pss,
+        encryption_certificate=encryption_certificate,
+        signing_time=signing_time,
+    )
+    outer = canonicalise(entity.outer)
+    if opaque:
+        fields = [
+            'Content-Type: application/pkcs7-mime; smime-type=signed-data; name="smime.p7m"',
+            "Content-Transfer-Encoding: base64",
+            'Content-Disposition: attachment; filename="smime.p7m"',
+        ]
+        return wrap(outer, fields, base64_lines(cms), _CRLF)
+    boundary = _boundary(content)
+    delimiter = b"--" + boundary.encode("ascii")
+    # RFC 1847 §2.1 / RFC 2046 §5.1.1: the CRLF before a delimiter belongs
+    # to the delimiter, so the first part is exactly ``content``.
+    body = b"".join(
+        (
+            _PREAMBLE,
+            _CRLF,
+            delimiter + _CRLF,
+            content,
+            _CRLF + delimiter + _CRLF,
+            b'Content-Type: application/pkcs7-signature; name="smime.p7s"' + _CRLF,
+            b"Content-Transfer-Encoding: base64" + _CRLF,
+            b'Content-Disposition: attachment; filename="smime.p7s"' + _CRLF,
+            _CRLF,
+            base64_lines(cms),
+            delimiter + b"--" + _CRLF,
+        )
+    )
+    fields = [
+        'Content-Type: multipart/signed; protocol="application/pkcs7-signature"; '
+        f'micalg={micalg}; boundary="{boundary}"'
+    ]
+    return wrap(outer, fields, body, _CRLF)
+
+
+def signed_data(
+    content: bytes,
+    key: PrivateKeyTypes,
+    certificate: x509.Certificate,
+    *,
+    chain: Sequence[x509.Certificate] = (),
+    detached: bool = True,
+    digest: str = "sha256",
+    pss: bool = False,
+    encryption_certificate: x509.Certificate | None = None,
+    signing_time: datetime | None = None,
+) -> bytes:
+    """DER ContentInfo holding a SignedData over ``content`` (id-data).
+
+    The CMS layer of :func:`sign_message`, for callers that frame the MIME
+    themselves (e.g. sign-then-encrypt): ``content`` is signed as given.
+    ``detached=True`` leaves the eContent out (for multipart/signed).
+    """
+    return _signed_data(
+        content,
+        key,
+        certificate,
+        chain=chain,
+        detached=detached,
+        digest=digest,
+        pss=pss,
+        encryption_certificate=encryption_certificate,
+        signing_time=signing_time,
+    )[0]
+
+
+def _signed_data(
+    content: bytes,
+    key: PrivateKeyTypes,
+    certificate: x509.Certificate,
+    *,
+    chain: Sequence[x509.Certificate],
+    detached: bool,
+    digest: str,
+    pss: bool,
+    encryption_certificate: x509.Certificate | None,
+    signing_time: datetime | None,
+) -> tuple[bytes, str]:
+    """(DER ContentInfo, micalg)."""
+    signing_key, scheme, digest = _scheme(key, digest, pss)
+    _check_key(signing_key, certificate)
+    algorithm = DIGESTS_BY_NAME[digest]
+    hasher = hashes.Hash(algorithm.new())
+    hasher.update(content)
+    moment = _utc(signing_time) if signing_time else datetime.now(UTC).replace(microsecond=0)
+    signer_der = certificate.public_bytes(serialization.Encoding.DER)
+    attributes = [
+        _attribute(ATTR_CONTENT_TYPE, _der.oid(ID_DATA)),
+        _attribute(ATTR_SIGNING_TIME, _der.signing_time(moment)),
+        _attribute(ATTR_MESSAGE_DIGEST, _der.octet_string(hasher.finalize())),
+        _attribute(ATTR_SMIME_CAPABILITIES, encode_capabilities()),
+    ]
+    certificates = [signer_der, *(c.public_bytes(serialization.Encoding.DER) for c in chain)]
+    if encryption_certificate is not None:
+        encryption_der = encryption_certificate.public_bytes(serialization.Encoding.DER)
+        if encryption_der != signer_der:
+            # RFC 8551 §2.5.3: issuerAndSerialNumber [0] (IMPLICIT TAGS module).
+            attributes.append(
+                _attribute(
+                    ATTR_ENCRYPTION_KEY_PREFERENCE,
+                    _der.context(0, _issuer_and_serial_contents(encryption_der)),
+                )
+            )
+            certificates.append(encryption_der)
+    # RFC 5652 §5.4: the signature covers the DER of the SET OF attributes
+    # (tag 0x31); the SignerInfo carries the same bytes tagged [0] IMPLICIT.
+    signed_attributes = _der.set_of(*attributes)
+    signature = _sign(signing_key, scheme, digest, signed_attributes)
+    signer_info = _der.sequence(
+        _der.integer(1),  # version 1: sid is issuerAndSerialNumber
+        _der.sequence(_issuer_and_serial_contents(signer_der)),
+        digest_algorithm(digest),
+        b"\xa0" + signed_attributes[1:],
+        signature_algorithm(scheme, digest),
+        _der.octet_string(signature),
+    )
+    encapsulated = [_der.oid(ID_DATA)]
+    if not detached:
+        encapsulated.append(_der.context(0, _der.octet_string(content)))
+    unique = list(dict.fromkeys(certificates))
+    signed = _der.sequence(
+        _der.integer(1),  # RFC 5652 §5.1: id-data, v1 sid, X.509 certs only
+        _der.set_of(digest_algorithm(digest)),
+        _der.sequence(*encapsulated),
+        # CertificateSet is a SET OF: DER sorts the encodings (X.690 §11.6).
+        _der.context(0, b"".join(sorted(unique))),
+        _der.set_of(signer_info),
+    )
+    content_info = _der.sequence(_der.oid(ID_SIGNED_DATA), _der.context(0, signed))
+    return content_info, algorithm.micalg
+
+
+def _scheme(
+    key: PrivateKeyTypes, digest: str, pss: bool
+) -> tuple[SigningKey, SignatureScheme, str]:
+    """(key, signature scheme, digest name) for a key and the caller's options."""
+    if digest not in SIGNING_DIGESTS:
+        raise ValueError(f"digest must be one of {', '.join(SIGNING_DIGESTS)}, not {digest!r}")
+    if pss and not isinstance(key, rsa.RSAPrivateKey):
+        raise ValueError("pss=True needs an RSA key (RSASSA-PSS is an RSA scheme)")
+    if isinstance(key, rsa.RSAPrivateKey):
+        return key, ("rsa-pss" if pss else "rsa-pkcs1v15"), digest
+    if isinstance(key, ec.EllipticCurvePrivateKey):
+        return key, "ecdsa", digest
+    if isinstance(key, ed25519.Ed25519PrivateKey):
+        return key, "ed25519", "sha512"  # RFC 8419 §3.1: SHA-512 with Ed25519
+    raise UnsupportedAlgorithm(
+        f"cannot sign with a {type(key).__name__}: use an RSA, EC (P-256/384/521) or Ed25519 key"
+    )
+
+
+def _check_key(key: SigningKey, certificate: x509.Certificate) -> None:
+    spki = serialization.PublicFormat.SubjectPublicKeyInfo
+    der = serialization.Encoding.DER
+    if key.public_key().public_bytes(der, spki) != certificate.public_key().public_bytes(
+        der, spki
+    ):
+        raise KeyLoadError(
+            "the private key does not belong to the signing certificate; "
+            "pass the key that matches the certificate",
+            where="key",
+        )
+
+
+def _sign(key: SigningKey, scheme: SignatureScheme, digest: str, data: bytes) -> bytes:
+    if isinstance(key, ed25519.Ed25519PrivateKey):
+        return key.sign(data)  # RFC 8419 §3.2: PureEdDSA over the attributes
+    hash_algorithm = DIGESTS_BY_NAME[digest].new()
+    if isinstance(key, ec.EllipticCurvePrivateKey):
+        return key.sign(data, ec.ECDSA(hash_algorithm))
+    if scheme == "rsa-pss":
+        # RFC 4056 §3: MGF1 with the same hash, salt as long as the hash.
+        return key.sign(
+            data,
+            padding.PSS(
+                mgf=padding.MGF1(DIGESTS_BY_NAME[digest].new()),
+                salt_length=hash_algorithm.digest_size,
+            ),
+            hash_algorithm,
+        )
+    return key.sign(data, padding.PKCS1v15(), hash_algorithm)
+
+
+def _attribute(oid: str, *values: bytes) -> bytes:
+    """Attribute ::= SEQUENCE { attrType OID, attrValues SET OF }."""
+    return _der.sequence(_der.oid(oid), _der.set_of(*values))
+
+
+def _issuer_and_serial_contents(certificate_der: bytes) -> bytes:
+    """The content octets of IssuerAndSerialNumber, with the issuer Name
+    exactly as encoded in the certificate (RFC 5652 §10.2.4)."""
+    tbs = asn1_x509.Certificate.load(certificate_der)["tbs_certificate"]
+    return bytes(tbs["issuer"].dump() + tbs["serial_number"].dump())
+
+
+def _boundary(content: bytes) -> str:
+    while True:
+        boundary = f"----=_mailcore_{secrets.token_hex(12)}"
+        if boundary.encode("ascii") not in content:
+            return boundary
+
+
+def _utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
