@@ -11,7 +11,8 @@ writer, and the cryptography is done with ``cryptography`` primitives::
 Certificates and keys (:func:`load_private_key`, :func:`load_certificates`,
 :func:`describe`, :func:`choose_certificate`), signing and verification
 (:func:`sign_message`, :func:`verify_message`), encryption and decryption
-(:func:`encrypt_message`, :func:`decrypt_message`).
+(:func:`encrypt_message`, :func:`decrypt_message`), and layered messages
+(:func:`open_message`, :func:`sign_and_encrypt`).
 """
 
 from mailcore.smime._algorithms import (
@@ -42,6 +43,7 @@ from mailcore.smime._enveloped import (
     encrypt_message,
 )
 from mailcore.smime._keys import LoadedKey, PrivateKey, load_certificates, load_private_key
+from mailcore.smime._open import Layer, OpenedMessage, open_message, sign_and_encrypt
 from mailcore.smime._signed import sign_message, signed_data
 from mailcore.smime._verify import REASONS, Reason, SignerReport, VerifyResult, verify_message
 
@@ -56,7 +58,9 @@ __all__ = [
     "CertificateInfo",
     "CipherName",
     "DecryptResult",
+    "Layer",
     "LoadedKey",
+    "OpenedMessage",
     "PrivateKey",
     "Purpose",
     "PurposeSplit",
@@ -74,7 +78,9 @@ __all__ = [
     "encrypt_message",
     "load_certificates",
     "load_private_key",
+    "open_message",
     "rejection_reason",
+    "sign_and_encrypt",
     "sign_message",
     "signed_data",
     "split_by_purpose",
