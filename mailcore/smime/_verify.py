@@ -585,6 +585,7 @@ def _check_signer(
         _check_attributes(signer, signed, digest, content)
         certificate = _check_signature(signer, scheme, signature_hash, content, candidates)
         path = _validate_path(certificate, pool, signed, context)
+        _check_intermediates_revoked(path, context)
         _check_weak_path(path, context)
         _check_usage(certificate.crypto)
         if context.check_sender and _matching_email(certificate.crypto, context) is None:
@@ -799,6 +800,34 @@ def _validate_path(
         raise _Failed("untrusted") from None
 
 
+def _check_intermediates_revoked(path: ValidationPath, context: _Context) -> None:
+    """Intermediate CAs revoked by a CRL the caller gave count as revoked.
+
+    The validator checks an intermediate only when its certificate names a
+    CRL distribution point; a CRL the caller supplied, validly signed by the
+    intermediate's issuer, must count all the same (PKITS 4.4.2).
+    """
+    if not context.crls:
+        return
+    certificates = [
+        x509.load_der_x509_certificate(cert.dump()) for cert in path if hasattr(cert, "dump")
+    ]
+    for issuer, intermediate in zip(certificates, certificates[1:-1], strict=False):
+        for crl in context.crls:
+            if crl.issuer != issuer.subject:
+                continue
+            try:
+                if not crl.is_signature_valid(issuer.public_key()):  # type: ignore[arg-type]
+                    continue
+            except (TypeError, ValueError):
+                continue
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+                serial = intermediate.serial_number
+            if crl.get_revoked_certificate_by_serial_number(serial) is not None:
+                raise _Failed("revoked", path)
+
+
 def _run(coroutine: Coroutine[Any, Any, _T]) -> _T:
     """Run pyhanko-certvalidator's async API from sync code, also when the
     caller is inside an event loop (then in a worker thread)."""
@@ -928,7 +957,7 @@ def _report(
     return SignerReport(
         subject=_subject_string(crypto.subject),
         email=email,
-        serial=_hex(crypto.serial_number),
+        serial=_hex(_serial(crypto)),
         sha256=crypto.fingerprint(hashes.SHA256()).hex(),
         digest=digest.name,
         signature=scheme,
@@ -945,6 +974,13 @@ def _report(
 def _subject_string(name: x509.Name) -> str:
     """A distinguished name as an RFC 4514 string (emailAddress spelled out)."""
     return name.rfc4514_string({NameOID.EMAIL_ADDRESS: "emailAddress"})
+
+
+def _serial(certificate: x509.Certificate) -> int:
+    with warnings.catch_warnings():
+        # A non-positive serial (old CAs; PKITS 4.1.15) warns in cryptography.
+        warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+        return certificate.serial_number
 
 
 def _hex(serial: int) -> str:
