@@ -33,7 +33,7 @@ import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
 
 from asn1crypto import algos, cms, core  # type: ignore[import-untyped]  # no stubs
 from asn1crypto import x509 as asn1_x509
@@ -101,7 +101,8 @@ _ALL_PRIVATE_KEYS = (
 Matched = Literal["issuer_and_serial", "subject_key_identifier", "trial"]
 
 _PKCS7_TYPES = ("application/pkcs7-mime", "application/x-pkcs7-mime")
-_WHITESPACE = re.compile(rb"\s+")
+_SPACES = b" \t\n\r\x0b\x0c"  # what ``\s`` matches in a bytes regex
+_PEM_START = re.compile(rb"\s*-----BEGIN ")
 _PEM = re.compile(rb"-----BEGIN [A-Z0-9 #]+-----(.*?)-----END [A-Z0-9 #]+-----", re.DOTALL)
 
 
@@ -137,13 +138,17 @@ class DecryptResult:
 
 
 # -- parsed structures: plain values, read from asn1crypto in one place --------
+#
+# The per-message ones are not frozen (a frozen dataclass sets each field
+# through object.__setattr__, which shows on the hot path); nothing
+# modifies them after they are built.
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Rid:
     """A recipient identifier: issuer+serial or subjectKeyIdentifier."""
 
-    issuer: str | None = None  # asn1crypto Name.hashable (RFC 5280 §7.1 compare)
+    issuer: bytes | None = None  # the issuer Name's DER, as found
     serial: int | None = None
     ski: bytes | None = None
 
@@ -155,7 +160,7 @@ class _Oaep:
     label: bytes
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _KeyTrans:
     rid: _Rid
     algorithm: str
@@ -174,7 +179,7 @@ class _KeyAgree:
     encrypted_keys: tuple[tuple[_Rid, bytes], ...]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Envelope:
     auth_enveloped: bool
     recipients: tuple[_KeyTrans | _KeyAgree, ...]
@@ -182,12 +187,12 @@ class _Envelope:
     cipher: ContentCipher | None
     iv: bytes  # CBC IV or GCM nonce
     icv_length: int
-    ciphertext: bytes
+    ciphertext: bytes | memoryview  # a view into the CMS bytes: never copied
     mac: bytes
     aad: bytes
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class _Candidate:
     """A RecipientInfo (or one recipientEncryptedKey of a kari) to try."""
 
@@ -306,7 +311,7 @@ def _cms_bytes(message: MessageInput) -> bytes:
     # header field name never has a byte >= 0x80 in second place.
     if len(data) > 1 and data[0] == 0x30 and data[1] >= 0x80:
         return data
-    if data.lstrip().startswith(b"-----BEGIN "):
+    if _PEM_START.match(data):
         pem = _PEM.search(data)
         if pem is None:
             raise MalformedSmime("PEM without a matching END line", where="PEM")
@@ -315,17 +320,23 @@ def _cms_bytes(message: MessageInput) -> bytes:
         raw = RawMessage(data)
     except MalformedMessage as exc:
         raise MalformedSmime(exc.detail, where=exc.where) from None
-    kind, params = content_type(raw.first("Content-Type"))
+    # One scan of the header block for both fields.
+    found = raw.find_many("Content-Type", "Content-Transfer-Encoding")
+    types, encodings = found["content-type"], found["content-transfer-encoding"]
+    value = raw.value(types[0]) if types else None
+    kind = value.partition(";")[0].strip().lower() if value else ""
+    # The parameters matter only for application/octet-stream (*.p7m).
+    params = {} if kind in _PKCS7_TYPES else content_type(value)[1]
+    kind = kind or "text/plain"
     if kind not in _PKCS7_TYPES and not (kind == "application/octet-stream" and _p7m(raw, params)):
         raise MalformedSmime(
             f"Content-Type is {kind}, not application/pkcs7-mime", where="Content-Type"
         )
-    encoding = (raw.first("Content-Transfer-Encoding") or "7bit").strip().lower()
-    body = data[raw.body_start :]
+    encoding = (raw.value(encodings[0]) if encodings else "7bit").strip().lower()
     if encoding == "base64":
-        der = _base64(body, "message body")
+        der = _base64(data, "message body", raw.body_start)
     elif encoding in ("binary", "8bit", "7bit"):
-        der = body
+        der = data[raw.body_start :]
     else:
         raise MalformedSmime(
             f"Content-Transfer-Encoding {encoding} cannot carry CMS",
@@ -344,9 +355,19 @@ def _p7m(raw: RawMessage, params: dict[str, str]) -> bool:
     return any(name.strip().lower().endswith(".p7m") for name in names)
 
 
-def _base64(text: bytes, where: str) -> bytes:
+def _base64(text: bytes, where: str, start: int = 0) -> bytes:
+    """Base64 of ``text[start:]``, white space ignored, anything else refused."""
+    # translate() drops exactly what ``\s`` matches in a bytes pattern; the
+    # slice is a temporary, freed before the decoded bytes are made.
+    stripped = text[start:].translate(None, _SPACES)
     try:
-        return base64.b64decode(_WHITESPACE.sub(b"", text), validate=True)
+        # Strict decoding accepts only what validate=True accepts, with the
+        # same result; anything it refuses gets the lenient reading below.
+        return binascii.a2b_base64(stripped, strict_mode=True)
+    except binascii.Error:
+        pass
+    try:
+        return base64.b64decode(stripped, validate=True)
     except binascii.Error:
         raise MalformedSmime("the CMS content is not valid base64", where=where) from None
 
@@ -372,6 +393,19 @@ def _parse(der: bytes) -> _Envelope:
 
 
 def _read_envelope(der: bytes) -> _Envelope:
+    # What mailcore and most agents send is plain DER of a known shape: read
+    # that directly.  Anything else (BER, originatorInfo, attributes, other
+    # RecipientInfo kinds, unknown algorithms...) goes to asn1crypto.
+    try:
+        fast = _read_der_envelope(der)
+    except (ValueError, IndexError):
+        fast = None
+    if fast is not None:
+        return fast
+    return _read_asn1_envelope(der)
+
+
+def _read_asn1_envelope(der: bytes) -> _Envelope:
     info = cms.ContentInfo.load(der, strict=True)
     kind = info["content_type"].dotted
     if kind == ENVELOPED_DATA:
@@ -433,6 +467,194 @@ def _read_envelope(der: bytes) -> _Envelope:
     )
 
 
+# -- the DER fast path --------------------------------------------------------------
+#
+# Every function here returns None (or raises ValueError) for anything that
+# is not exactly the expected DER; the caller then parses with asn1crypto,
+# so the fast path only ever gives the result asn1crypto would.
+
+_OID_ENVELOPED_DATA = _der.oid(ENVELOPED_DATA)
+_OID_AUTH_ENVELOPED_DATA = _der.oid(AUTH_ENVELOPED_DATA)
+_OID_RSA_ENCRYPTION = _der.oid(RSA_ENCRYPTION)
+_OID_RSAES_OAEP = _der.oid(RSAES_OAEP)
+_CIPHER_OIDS = {_der.oid(oid): oid for oid in CONTENT_CIPHERS}
+_NULL = b"\x05\x00"
+
+
+def _children(data: bytes, start: int, end: int) -> list[tuple[int, int, int, int]]:
+    """(tag, TLV start, contents start, end) of each TLV in ``data[start:end]``.
+
+    Raises ValueError (IndexError past the end of ``data``) for anything
+    but one-byte tags and minimal definite lengths.
+    """
+    children: list[tuple[int, int, int, int]] = []
+    append = children.append
+    while start < end:
+        tag = data[start]
+        size = data[start + 1]
+        if size < 0x80:
+            contents = start + 2
+        elif size == 0x81 and data[start + 2] >= 0x80:
+            contents = start + 3
+            size = data[start + 2]
+        elif size == 0x82 and data[start + 2]:
+            contents = start + 4
+            size = (data[start + 2] << 8) | data[start + 3]
+            if size < 0x100:
+                raise ValueError("non-minimal length")
+        else:
+            tag, contents, stop = _der.header(data, start, end)
+            append((tag, start, contents, stop))
+            start = stop
+            continue
+        stop = contents + size
+        if tag & 0x1F == 0x1F or stop > end:
+            raise ValueError("not a plain DER TLV")
+        append((tag, start, contents, stop))
+        start = stop
+    return children
+
+
+def _read_der_envelope(der: bytes) -> _Envelope | None:
+    size = len(der)
+    tag, start, end = _der.header(der, 0, size)
+    if tag != 0x30 or end != size:
+        return None
+    outer = _children(der, start, end)
+    if len(outer) != 2 or outer[0][0] != 0x06 or outer[1][0] != 0xA0:
+        return None
+    content_type = der[outer[0][1] : outer[0][3]]
+    if content_type == _OID_AUTH_ENVELOPED_DATA:
+        auth = True
+    elif content_type == _OID_ENVELOPED_DATA:
+        auth = False
+    else:
+        return None
+    tag, start, end = _der.header(der, outer[1][2], outer[1][3])
+    if tag != 0x30 or end != outer[1][3]:
+        return None
+    fields = _children(der, start, end)
+    # version, recipientInfos, (auth)EncryptedContentInfo[, mac]
+    if len(fields) != (4 if auth else 3) or fields[0][0] != 0x02 or fields[1][0] != 0x31:
+        return None
+    recipients = []
+    for tag, _, start, end in _children(der, fields[1][2], fields[1][3]):
+        recipient = _der_key_trans(der, start, end) if tag == 0x30 else None
+        if recipient is None:
+            return None
+        recipients.append(recipient)
+    mac = b""
+    if auth:
+        if fields[3][0] != 0x04:
+            return None
+        mac = der[fields[3][2] : fields[3][3]]
+    tag, _, start, end = fields[2]
+    if tag != 0x30:
+        return None
+    content = _children(der, start, end)
+    if len(content) != 3 or content[0][0] != 0x06 or content[1][0] != 0x30:
+        return None
+    tag, _, start, end = content[2]
+    if tag != 0x80:  # [0] IMPLICIT OCTET STRING, primitive as DER has it
+        return None
+    ciphertext = memoryview(der)[start:end]
+    algorithm = _children(der, content[1][2], content[1][3])
+    if len(algorithm) != 2 or algorithm[0][0] != 0x06:
+        return None
+    cipher_oid = _CIPHER_OIDS.get(der[algorithm[0][1] : algorithm[0][3]])
+    if cipher_oid is None:
+        return None
+    cipher = CONTENT_CIPHERS[cipher_oid]
+    tag, _, start, end = algorithm[1]
+    icv_length = 0
+    if cipher.mode == "cbc":
+        if tag != 0x04:
+            return None
+        iv = der[start:end]
+        block = 8 if cipher.legacy else 16
+        if len(iv) != block:
+            raise MalformedSmime(f"the {cipher.name} IV is not {block} bytes", where="CMS")
+    else:
+        parameters = _children(der, start, end) if tag == 0x30 else []
+        if len(parameters) != 2 or parameters[0][0] != 0x04 or parameters[1][0] != 0x02:
+            return None
+        iv = der[parameters[0][2] : parameters[0][3]]
+        icv = der[parameters[1][2] : parameters[1][3]]
+        if not icv:
+            return None
+        icv_length = int.from_bytes(icv, "big", signed=True)
+        if not 12 <= icv_length <= 16 or not 8 <= len(iv) <= 128:
+            raise MalformedSmime("GCMParameters are out of range", where="CMS")
+        if not auth:
+            # GCM inside EnvelopedData: the tag follows the ciphertext.
+            mac = bytes(ciphertext[len(ciphertext) - icv_length :])
+            ciphertext = ciphertext[: len(ciphertext) - icv_length]
+    return _Envelope(
+        auth_enveloped=auth,
+        recipients=tuple(recipients),
+        cipher_oid=cipher_oid,
+        cipher=cipher,
+        iv=iv,
+        icv_length=icv_length,
+        ciphertext=ciphertext,
+        mac=mac,
+        aad=b"",
+    )
+
+
+def _der_key_trans(der: bytes, start: int, end: int) -> _KeyTrans | None:
+    """A KeyTransRecipientInfo in plain DER (RFC 5652 §6.2.1), else None."""
+    fields = _children(der, start, end)
+    if len(fields) != 4 or fields[0][0] != 0x02 or fields[3][0] != 0x04:
+        return None
+    tag, _, start, end = fields[1]
+    if tag == 0x30:  # issuerAndSerialNumber
+        parts = _children(der, start, end)
+        if len(parts) != 2 or parts[0][0] != 0x30 or parts[1][0] != 0x02:
+            return None
+        serial = der[parts[1][2] : parts[1][3]]
+        if not serial:
+            return None
+        rid = _Rid(
+            issuer=der[parts[0][1] : parts[0][3]],
+            serial=int.from_bytes(serial, "big", signed=True),
+        )
+    elif tag == 0x80:  # [0] IMPLICIT SubjectKeyIdentifier
+        rid = _Rid(ski=der[start:end])
+    else:
+        return None
+    tag, begin, start, end = fields[2]
+    known = _KNOWN_KEY_TRANSPORT.get(der[begin:end])
+    if known is not None:
+        return _KeyTrans(
+            rid=rid,
+            algorithm=known[0],
+            oaep=known[1],
+            encrypted_key=der[fields[3][2] : fields[3][3]],
+        )
+    algorithm = _children(der, start, end) if tag == 0x30 else []
+    if not 1 <= len(algorithm) <= 2 or algorithm[0][0] != 0x06:
+        return None
+    oid = der[algorithm[0][1] : algorithm[0][3]]
+    parameters = der[algorithm[1][1] : algorithm[1][3]] if len(algorithm) == 2 else None
+    oaep = None
+    if oid == _OID_RSA_ENCRYPTION:
+        if parameters not in (None, _NULL):
+            return None
+        name = RSA_ENCRYPTION
+    elif oid == _OID_RSAES_OAEP:
+        name = RSAES_OAEP
+        oaep = _read_oaep(parameters)
+    else:
+        return None
+    return _KeyTrans(
+        rid=rid,
+        algorithm=name,
+        oaep=oaep,
+        encrypted_key=der[fields[3][2] : fields[3][3]],
+    )
+
+
 def _read_recipient(ri: cms.RecipientInfo) -> _KeyTrans | _KeyAgree | None:
     if ri.name == "ktri":
         return _read_key_trans(ri.chosen)
@@ -444,7 +666,7 @@ def _read_recipient(ri: cms.RecipientInfo) -> _KeyTrans | _KeyAgree | None:
 def _read_rid(rid: core.Choice) -> _Rid:
     if rid.name == "issuer_and_serial_number":
         chosen = rid.chosen
-        return _Rid(issuer=chosen["issuer"].hashable, serial=chosen["serial_number"].native)
+        return _Rid(issuer=chosen["issuer"].dump(), serial=chosen["serial_number"].native)
     if rid.name == "subject_key_identifier":
         return _Rid(ski=bytes(rid.chosen.native))
     # KeyAgreeRecipientIdentifier rKeyId [0] RecipientKeyIdentifier
@@ -457,29 +679,71 @@ def _read_key_trans(ktri: cms.KeyTransRecipientInfo) -> _KeyTrans:
     oaep = None
     if oid == RSAES_OAEP:
         parameters = algorithm["parameters"]
-        if isinstance(parameters, core.Void | core.Null):
-            # Absent parameters: every field at its default (SHA-1).
-            parameters = algos.RSAESOAEPParams()
-        else:
-            parameters = algos.RSAESOAEPParams.load(parameters.dump())
-        mgf = parameters["mask_gen_algorithm"]
-        mgf_hash = (
-            HASHES.get(mgf["parameters"]["algorithm"].dotted)
-            if mgf["algorithm"].dotted == ID_MGF1
-            else None
-        )
-        source = parameters["p_source_algorithm"]
-        label = source["parameters"].native if source["algorithm"].native == "p_specified" else b""
-        oaep = _Oaep(
-            hash=HASHES.get(parameters["hash_algorithm"]["algorithm"].dotted),
-            mgf_hash=mgf_hash,
-            label=bytes(label or b""),
+        oaep = _read_oaep(
+            None if isinstance(parameters, core.Void | core.Null) else parameters.dump()
         )
     return _KeyTrans(
         rid=_read_rid(ktri["rid"]),
         algorithm=oid,
         oaep=oaep,
         encrypted_key=bytes(ktri["encrypted_key"].native),
+    )
+
+
+# RFC 4055 §4.1 RSAES-OAEP-params with SHA-256 and MGF1-SHA-256, as mailcore
+# and OpenSSL write them (NULL hash parameters) and without the NULLs.
+_SHA256_OAEP = _Oaep(hash=hashes.SHA256, mgf_hash=hashes.SHA256, label=b"")
+_SHA256_ID = _der.oid("2.16.840.1.101.3.4.2.1")
+_KNOWN_OAEP: dict[bytes, _Oaep] = {
+    _der.sequence(
+        _der.context(0, _der.sequence(_SHA256_ID, *null)),
+        _der.context(1, _der.sequence(_der.oid(ID_MGF1), _der.sequence(_SHA256_ID, *null))),
+    ): _SHA256_OAEP
+    for null in ((), (_NULL,))
+}
+
+
+# Whole AlgorithmIdentifiers as mailcore, OpenSSL and the mail clients
+# write them: rsaEncryption (NULL or absent parameters) and SHA-256 OAEP.
+_KNOWN_KEY_TRANSPORT: dict[bytes, tuple[str, _Oaep | None]] = {
+    _der.sequence(_OID_RSA_ENCRYPTION, _NULL): (RSA_ENCRYPTION, None),
+    _der.sequence(_OID_RSA_ENCRYPTION): (RSA_ENCRYPTION, None),
+    **{
+        _der.sequence(_OID_RSAES_OAEP, der): (RSAES_OAEP, oaep)
+        for der, oaep in _KNOWN_OAEP.items()
+    },
+}
+
+
+_SHA256_OAEP_PADDING = (
+    asym_padding.OAEP(
+        mgf=asym_padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None
+    ),
+    "rsaes-oaep-sha256",
+)
+
+
+def _read_oaep(parameters: bytes | None) -> _Oaep:
+    """RSAES-OAEP-params from their DER; ``None`` when absent (or NULL)."""
+    if parameters is not None and (known := _KNOWN_OAEP.get(parameters)) is not None:
+        return known
+    if parameters is None:
+        # Absent parameters: every field at its default (SHA-1).
+        parsed = algos.RSAESOAEPParams()
+    else:
+        parsed = algos.RSAESOAEPParams.load(parameters)
+    mgf = parsed["mask_gen_algorithm"]
+    mgf_hash = (
+        HASHES.get(mgf["parameters"]["algorithm"].dotted)
+        if mgf["algorithm"].dotted == ID_MGF1
+        else None
+    )
+    source = parsed["p_source_algorithm"]
+    label = source["parameters"].native if source["algorithm"].native == "p_specified" else b""
+    return _Oaep(
+        hash=HASHES.get(parsed["hash_algorithm"]["algorithm"].dotted),
+        mgf_hash=mgf_hash,
+        label=bytes(label or b""),
     )
 
 
@@ -520,24 +784,74 @@ def _read_key_agree(kari: cms.KeyAgreeRecipientInfo) -> _KeyAgree:
 # -- choosing RecipientInfos ----------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
 class _Identity:
-    """What identifies the given certificate in a RecipientInfo."""
+    """What identifies the given certificate in a RecipientInfo.
 
-    issuer: str
-    serial: int
-    ski: bytes
+    The issuer is compared as DER first; only names that differ in their
+    bytes go through asn1crypto's RFC 5280 §7.1 comparison (string prep),
+    and the subjectKeyIdentifier is looked up only when a RecipientInfo
+    names one.
+    """
+
+    __slots__ = ("_issuer", "_issuer_hashable", "_ski", "certificate", "serial")
+
+    def __init__(self, certificate: x509.Certificate) -> None:
+        self.certificate = certificate
+        self.serial: int = certificate.serial_number
+        self._issuer: bytes | None = None
+        self._issuer_hashable: str | None = None
+        self._ski: bytes | None = None
+
+    @property
+    def issuer(self) -> bytes:
+        """The issuer Name's DER, exactly as in the certificate."""
+        if self._issuer is None:
+            der = self.certificate.public_bytes(serialization.Encoding.DER)
+            try:
+                self._issuer = _der.issuer_and_serial(der)[0]
+            except ValueError:  # not plain DER: let asn1crypto take it apart
+                tbs = asn1_x509.Certificate.load(der)["tbs_certificate"]
+                self._issuer = bytes(tbs["issuer"].dump())
+        return self._issuer
+
+    @property
+    def ski(self) -> bytes:
+        if self._ski is None:
+            certificate = self.certificate
+            try:
+                ski = certificate.extensions.get_extension_for_class(
+                    x509.SubjectKeyIdentifier
+                ).value
+            except x509.ExtensionNotFound:
+                # RFC 5280 §4.2.1.2 method 1, as the sender would compute it.
+                ski = x509.SubjectKeyIdentifier.from_public_key(certificate.public_key())
+            self._ski = ski.digest
+        return self._ski
+
+    def same_issuer(self, issuer: bytes) -> bool:
+        # cryptography writes the issuer back from what it parsed: the same
+        # names, types and values, so equal bytes mean the same issuer.
+        try:
+            written = self.certificate.issuer.public_bytes()
+        except ValueError:
+            written = None
+        if issuer == written or issuer == self.issuer:
+            return True
+        if self._issuer_hashable is None:
+            self._issuer_hashable = asn1_x509.Name.load(self.issuer).hashable
+        return _name_hashable(issuer) == self._issuer_hashable
+
+
+def _name_hashable(der: bytes) -> str:
+    """asn1crypto's comparable form of a Name from a RecipientInfo."""
+    try:
+        return str(asn1_x509.Name.load(der).hashable)
+    except Exception:  # asn1crypto: any failure is malformed input
+        raise MalformedSmime("a recipient's issuer name does not parse", where="CMS") from None
 
 
 def _identity(certificate: x509.Certificate) -> _Identity:
-    parsed = asn1_x509.Certificate.load(certificate.public_bytes(serialization.Encoding.DER))
-    tbs = parsed["tbs_certificate"]
-    try:
-        ski = certificate.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value
-    except x509.ExtensionNotFound:
-        # RFC 5280 §4.2.1.2 method 1, as the sender would compute it.
-        ski = x509.SubjectKeyIdentifier.from_public_key(certificate.public_key())
-    return _Identity(tbs["issuer"].hashable, tbs["serial_number"].native, ski.digest)
+    return _Identity(certificate)
 
 
 def _match(rid: _Rid, identity: _Identity | None) -> Matched | None:
@@ -545,7 +859,11 @@ def _match(rid: _Rid, identity: _Identity | None) -> Matched | None:
         return "trial"
     if rid.ski is not None:
         return "subject_key_identifier" if rid.ski == identity.ski else None
-    if rid.issuer == identity.issuer and rid.serial == identity.serial:
+    if (
+        rid.issuer is not None
+        and rid.serial == identity.serial
+        and identity.same_issuer(rid.issuer)
+    ):
         return "issuer_and_serial"
     return None
 
@@ -557,9 +875,12 @@ def _candidates(
     identity = None if certificate is None else _identity(certificate)
     candidates: list[_Candidate] = []
     unsupported: list[str] = []
+    # One isinstance for the whole loop (an ABC check, not free).
+    rsa_key = isinstance(key, rsa.RSAPrivateKey)
+    modulus_bytes = (cast(rsa.RSAPrivateKey, key).key_size + 7) // 8 if rsa_key else 0
     for info in envelope.recipients:
         if isinstance(info, _KeyTrans):
-            if not isinstance(key, rsa.RSAPrivateKey):
+            if not rsa_key:
                 continue
             matched = _match(info.rid, identity)
             if matched is None:
@@ -567,10 +888,10 @@ def _candidates(
             problem = _key_trans_problem(info)
             if problem is not None:
                 unsupported.append(problem)
-            elif identity is not None or len(info.encrypted_key) == (key.key_size + 7) // 8:
+            elif identity is not None or len(info.encrypted_key) == modulus_bytes:
                 candidates.append(_Candidate(matched, info, info.encrypted_key))
             continue
-        if isinstance(key, rsa.RSAPrivateKey):
+        if rsa_key:
             continue
         wanted = ID_X25519 if isinstance(key, x25519.X25519PrivateKey) else ID_EC_PUBLIC_KEY
         if info.originator_algorithm != wanted:
@@ -622,7 +943,7 @@ def _unwrap(
     """
     info = candidate.info
     if isinstance(info, _KeyTrans):
-        assert isinstance(key, rsa.RSAPrivateKey)
+        rsa_key = cast(rsa.RSAPrivateKey, key)  # _candidates: ktri only for RSA keys
         substitute = os.urandom(key_size)
         scheme: asym_padding.AsymmetricPadding
         if info.oaep is None:
@@ -630,7 +951,7 @@ def _unwrap(
         else:
             scheme, name = _oaep(info.oaep)
         try:
-            cek = key.decrypt(candidate.encrypted_key, scheme)
+            cek = rsa_key.decrypt(candidate.encrypted_key, scheme)
         except ValueError:
             cek = b""
         genuine = len(cek) == key_size
@@ -678,6 +999,8 @@ def _des3_unwrap(kek: bytes, wrapped: bytes) -> bytes:
 
 
 def _oaep(parameters: _Oaep) -> tuple[asym_padding.OAEP, str]:
+    if parameters is _SHA256_OAEP:  # what the fast path reads for SHA-256 OAEP
+        return _SHA256_OAEP_PADDING
     assert parameters.hash is not None and parameters.mgf_hash is not None
     digest, mgf = parameters.hash(), parameters.mgf_hash()
     name = f"rsaes-oaep-{digest.name}"
@@ -712,16 +1035,23 @@ def _open(envelope: _Envelope, cipher: ContentCipher, cek: bytes) -> bytes | Non
         return None
 
 
+# Below this size the one-shot AESGCM call is quicker; above, streaming the
+# ciphertext in place saves copying it (and is quicker too).
+_ONE_SHOT_GCM = 1 << 16
+
+
 def _open_gcm(envelope: _Envelope, cek: bytes) -> bytes | None:
     if len(envelope.mac) != envelope.icv_length:
         return None
     aad = envelope.aad or None
     try:
-        if envelope.icv_length == 16:
+        if envelope.icv_length == 16 and len(envelope.ciphertext) < _ONE_SHOT_GCM:
             # AESGCM returns nothing unless the tag verifies.
-            return AESGCM(cek).decrypt(envelope.iv, envelope.ciphertext + envelope.mac, aad)
-        # Shorter tags (RFC 5084 allows 12-15 bytes): the plaintext is held
-        # back until finalize() has checked the tag.
+            sealed = b"".join((envelope.ciphertext, envelope.mac))
+            return AESGCM(cek).decrypt(envelope.iv, sealed, aad)
+        # Shorter tags (RFC 5084 allows 12-15 bytes), and large content
+        # (read in place, without joining the tag to a copy): the plaintext
+        # is held back until finalize() has checked the tag.
         decryptor = Cipher(
             algorithms.AES(cek),
             modes.GCM(envelope.iv, envelope.mac, min_tag_length=envelope.icv_length),

@@ -49,6 +49,7 @@ from mailcore.errors import KeyLoadError, SmimeError, UnsupportedAlgorithm
 from mailcore.smime import _der
 from mailcore.smime._cms_types import (
     AUTH_ENVELOPED_DATA,
+    CONTENT_CIPHERS,
     DATA,
     ENVELOPED_DATA,
     ID_EC_PUBLIC_KEY,
@@ -62,7 +63,7 @@ from mailcore.smime._cms_types import (
     cipher_by_name,
     derive_kek,
 )
-from mailcore.smime._mime import base64_lines, split_entity, wrap
+from mailcore.smime._mime import base64_blocks, split_entity, wrap
 
 __all__ = [
     "DEFAULT_CIPHER",
@@ -186,14 +187,22 @@ def encrypt_message(
     elif cipher not in ENCRYPTION_CIPHERS:
         raise ValueError(f"cipher must be one of {', '.join(ENCRYPTION_CIPHERS)}, not {cipher!r}")
     entity = split_entity(message)
-    der = _envelope(entity.inner, checked, cipher_by_name(cipher), oaep=oaep, use_ski=use_ski)
+    outer, linesep, inner = entity.outer, entity.linesep, entity.inner
+    # Large messages: each big buffer is let go as soon as the next one is
+    # made (entity, then ciphertext, then base64 lines), so that the peak
+    # stays near two copies of the message.
+    del entity
+    pieces = _envelope(inner, checked, cipher_by_name(cipher), oaep=oaep, use_ski=use_ski)
+    del inner
+    body = base64_blocks(pieces, linesep)
+    del pieces
     smime_type = "authEnveloped-data" if cipher.endswith("-gcm") else "enveloped-data"
     fields = [
         f"Content-Type: application/pkcs7-mime; smime-type={smime_type}; name=smime.p7m",
         "Content-Disposition: attachment; filename=smime.p7m",
         "Content-Transfer-Encoding: base64",
     ]
-    return wrap(entity.outer, fields, base64_lines(der, entity.linesep), entity.linesep)
+    return b"".join([wrap(outer, fields, b"", linesep), *body])
 
 
 def choose_cipher(
@@ -300,53 +309,64 @@ def _check_recipient(certificate: x509.Certificate, *, use_ski: bool) -> _Recipi
             "a recipient must be a cryptography x509.Certificate, "
             f"not {type(certificate).__name__}"
         )
-    who = f"serial {certificate.serial_number:#x}"
     try:
-        who = _describe(certificate)
         key = certificate.public_key()
         key_usage = _extension(certificate, x509.KeyUsage)
         ski = _extension(certificate, x509.SubjectKeyIdentifier)
     except ValueError as exc:
-        raise KeyLoadError(f"the certificate of {who} cannot be read: {exc}") from None
+        raise KeyLoadError(
+            f"the certificate of {_who(certificate)} cannot be read: {exc}"
+        ) from None
     if isinstance(key, rsa.RSAPublicKey):
         # RFC 8551 and NIST SP 800-131A: RSA below 2048 bits is too weak.
         if key.key_size < _MIN_RSA_BITS:
             raise UnsupportedAlgorithm(
-                f"the RSA key of {who} has {key.key_size} bits; mailcore encrypts only to "
-                f"RSA keys of {_MIN_RSA_BITS} bits or more"
+                f"the RSA key of {_who(certificate)} has {key.key_size} bits; mailcore "
+                f"encrypts only to RSA keys of {_MIN_RSA_BITS} bits or more"
             )
         # RFC 5280 §4.2.1.3: RSA key transport needs keyEncipherment.
         if key_usage is not None and not key_usage.key_encipherment:
             raise SmimeError(
-                f"the certificate of {who} does not allow keyEncipherment (KeyUsage), so it "
-                "cannot receive encrypted mail; use the recipient's encryption certificate"
+                f"the certificate of {_who(certificate)} does not allow keyEncipherment "
+                "(KeyUsage), so it cannot receive encrypted mail; use the recipient's "
+                "encryption certificate"
             )
     elif isinstance(key, ec.EllipticCurvePublicKey | x25519.X25519PublicKey):
         if isinstance(key, ec.EllipticCurvePublicKey) and key.curve.name not in _CURVE_SCHEMES:
             raise UnsupportedAlgorithm(
-                f"the EC key of {who} is on {key.curve.name}; mailcore encrypts to "
+                f"the EC key of {_who(certificate)} is on {key.curve.name}; mailcore encrypts to "
                 "P-256, P-384, P-521 and X25519 keys"
             )
         # RFC 5280 §4.2.1.3 / RFC 5753 §5: ECDH needs keyAgreement.
         if key_usage is not None and not key_usage.key_agreement:
             raise SmimeError(
-                f"the certificate of {who} does not allow keyAgreement (KeyUsage), so it "
-                "cannot receive encrypted mail; use the recipient's encryption certificate"
+                f"the certificate of {_who(certificate)} does not allow keyAgreement "
+                "(KeyUsage), so it cannot receive encrypted mail; use the recipient's "
+                "encryption certificate"
             )
     else:
         raise UnsupportedAlgorithm(
-            f"the {type(key).__name__} key of {who} cannot receive encrypted mail; "
+            f"the {type(key).__name__} key of {_who(certificate)} cannot receive encrypted mail; "
             "mailcore encrypts to RSA, EC (P-256/384/521) and X25519 keys"
         )
     if use_ski and ski is None:
         raise SmimeError(
-            f"the certificate of {who} has no subjectKeyIdentifier; encrypt without use_ski"
+            f"the certificate of {_who(certificate)} has no subjectKeyIdentifier; "
+            "encrypt without use_ski"
         )
     return _Recipient(
         key,
         _issuer_and_serial(certificate),
         None if ski is None else ski.digest,
     )
+
+
+def _who(certificate: x509.Certificate) -> str:
+    """The recipient, for an error message (only ever needed for one)."""
+    try:
+        return _describe(certificate)
+    except ValueError:
+        return f"serial {certificate.serial_number:#x}"
 
 
 def _extension(certificate: x509.Certificate, kind: type[_Ext]) -> _Ext | None:
@@ -360,9 +380,12 @@ def _issuer_and_serial(certificate: x509.Certificate) -> bytes:
     """IssuerAndSerialNumber (RFC 5652 §10.2.4) with the issuer name and
     serial exactly as encoded in the certificate, so that matching by
     bytes works at the recipient."""
-    parsed = asn1_x509.Certificate.load(certificate.public_bytes(serialization.Encoding.DER))
-    tbs = parsed["tbs_certificate"]
-    return _der.sequence(tbs["issuer"].dump(), tbs["serial_number"].dump())
+    der = certificate.public_bytes(serialization.Encoding.DER)
+    try:
+        return _der.sequence(*_der.issuer_and_serial(der))
+    except ValueError:  # not plain DER: let asn1crypto take it apart
+        tbs = asn1_x509.Certificate.load(der)["tbs_certificate"]
+        return _der.sequence(tbs["issuer"].dump(), tbs["serial_number"].dump())
 
 
 def _envelope(
@@ -372,50 +395,62 @@ def _envelope(
     *,
     oaep: bool,
     use_ski: bool,
-) -> bytes:
-    """The DER ContentInfo: EnvelopedData or AuthEnvelopedData."""
+) -> list[bytes | memoryview]:
+    """The DER ContentInfo (EnvelopedData or AuthEnvelopedData), as pieces
+    to be joined: the ciphertext is not copied into a DER buffer."""
     cek = os.urandom(cipher.key_size)
     built = [_recipient_info(r, cek, oaep=oaep, use_ski=use_ski) for r in recipients]
-    infos = [info for info, _ in built]
+    infos = _der.set_of(*(info for info, _ in built))
+    ciphertext: bytes | memoryview
     if cipher.mode == "gcm":
         # RFC 5084 §3.2: a 12-byte nonce, never reused with this key (the
         # key is fresh for every message); a 16-byte ICV in ``mac``.
         nonce = os.urandom(12)
         sealed = AESGCM(cek).encrypt(nonce, content, None)
-        ciphertext, tag = sealed[:-16], sealed[-16:]
+        ciphertext = memoryview(sealed)[:-16]
         algorithm = _der.sequence(
-            _der.oid(cipher.oid),
-            _der.sequence(_der.octet_string(nonce), _der.integer(16)),
+            _CIPHER_OIDS[cipher.oid],
+            _der.sequence(_der.octet_string(nonce), _ICV_16),
         )
         # RFC 5083 §2.1: version 0; authAttrs absent (nothing to add).
-        body = _der.sequence(
-            _der.integer(0),
-            _der.set_of(*infos),
-            _encrypted_content_info(algorithm, ciphertext),
-            _der.octet_string(tag),
+        version, content_type = _VERSION_0, _OID_AUTH_ENVELOPED_DATA
+        trailer = _der.octet_string(sealed[-16:])
+    else:
+        iv = os.urandom(16)
+        padder = padding.PKCS7(128).padder()
+        encryptor = Cipher(algorithms.AES(cek), modes.CBC(iv)).encryptor()
+        ciphertext = b"".join(
+            (
+                encryptor.update(padder.update(content)),
+                encryptor.update(padder.finalize()),
+                encryptor.finalize(),
+            )
         )
-        return _der.sequence(_der.oid(AUTH_ENVELOPED_DATA), _der.context(0, body))
-    iv = os.urandom(16)
-    padder = padding.PKCS7(128).padder()
-    padded = padder.update(content) + padder.finalize()
-    encryptor = Cipher(algorithms.AES(cek), modes.CBC(iv)).encryptor()
-    ciphertext = encryptor.update(padded) + encryptor.finalize()
-    algorithm = _der.sequence(_der.oid(cipher.oid), _der.octet_string(iv))
-    # RFC 5652 §6.1: version 0 when every RecipientInfo is version 0
-    # (ktri with issuerAndSerialNumber) and there is no originatorInfo or
-    # unprotectedAttrs; otherwise 2.
-    version = 0 if all(ri_version == 0 for _, ri_version in built) else 2
-    body = _der.sequence(
-        _der.integer(version),
-        _der.set_of(*infos),
-        _encrypted_content_info(algorithm, ciphertext),
-    )
-    return _der.sequence(_der.oid(ENVELOPED_DATA), _der.context(0, body))
+        algorithm = _der.sequence(_CIPHER_OIDS[cipher.oid], _der.octet_string(iv))
+        # RFC 5652 §6.1: version 0 when every RecipientInfo is version 0
+        # (ktri with issuerAndSerialNumber) and there is no originatorInfo or
+        # unprotectedAttrs; otherwise 2.
+        version = _VERSION_0 if all(v == 0 for _, v in built) else _der.integer(2)
+        content_type, trailer = _OID_ENVELOPED_DATA, b""
+    # RFC 5652 §6.1: encryptedContent is [0] IMPLICIT OCTET STRING.  The
+    # headers are written around the ciphertext, which is left where it is.
+    size = len(ciphertext)
+    eci_head = _OID_DATA + algorithm + _der.header_bytes(0x80, size)
+    eci_size = len(eci_head) + size
+    body_head = version + infos + _der.header_bytes(0x30, eci_size) + eci_head
+    body_size = len(body_head) + size + len(trailer)
+    explicit = _der.header_bytes(0xA0, len(_der.header_bytes(0x30, body_size)) + body_size)
+    inner_head = content_type + explicit + _der.header_bytes(0x30, body_size) + body_head
+    total = len(inner_head) + size + len(trailer)
+    return [_der.header_bytes(0x30, total) + inner_head, ciphertext, trailer]
 
 
-def _encrypted_content_info(algorithm: bytes, ciphertext: bytes) -> bytes:
-    # RFC 5652 §6.1: encryptedContent is [0] IMPLICIT OCTET STRING.
-    return _der.sequence(_der.oid(DATA), algorithm, _der.context(0, ciphertext, constructed=False))
+_OID_DATA = _der.oid(DATA)
+_OID_ENVELOPED_DATA = _der.oid(ENVELOPED_DATA)
+_OID_AUTH_ENVELOPED_DATA = _der.oid(AUTH_ENVELOPED_DATA)
+_CIPHER_OIDS = {oid: _der.oid(oid) for oid in CONTENT_CIPHERS}
+_VERSION_0 = _der.integer(0)
+_ICV_16 = _der.integer(16)
 
 
 def _recipient_info(

@@ -10,13 +10,15 @@ byte is written with :mod:`mailcore.smime._der`.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import cast
 
 from asn1crypto import x509 as asn1_x509  # type: ignore[import-untyped]  # no stubs
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
@@ -46,6 +48,25 @@ SigningKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519Pri
 """The private keys mailcore signs with."""
 
 _CRLF = b"\r\n"
+# The constant parts of every SignedData, encoded once at import.
+_OID_DATA = _der.oid(ID_DATA)
+_OID_SIGNED_DATA = _der.oid(ID_SIGNED_DATA)
+_OID_SIGNING_TIME = _der.oid(ATTR_SIGNING_TIME)
+_OID_MESSAGE_DIGEST = _der.oid(ATTR_MESSAGE_DIGEST)
+_CONTENT_TYPE_DATA = _der.sequence(_der.oid(ATTR_CONTENT_TYPE), _der.set_of(_OID_DATA))
+_CAPABILITIES = _der.sequence(
+    _der.oid(ATTR_SMIME_CAPABILITIES), _der.set_of(encode_capabilities())
+)
+_DIGEST_ALGORITHMS = {name: digest_algorithm(name) for name in SIGNING_DIGESTS}
+_DIGEST_ALGORITHM_SETS = {name: _der.set_of(digest_algorithm(name)) for name in SIGNING_DIGESTS}
+_DETACHED_DATA = _der.sequence(_OID_DATA)  # EncapsulatedContentInfo without eContent
+_VERSION_1 = _der.integer(1)
+_HASHLIB = {"sha256": hashlib.sha256, "sha384": hashlib.sha384, "sha512": hashlib.sha512}
+_SIGNATURE_ALGORITHMS: dict[tuple[SignatureScheme, str], bytes] = {
+    (scheme, name): signature_algorithm(scheme, name)
+    for scheme in ("rsa-pkcs1v15", "rsa-pss", "ecdsa", "ed25519")
+    for name in SIGNING_DIGESTS
+}
 _PREAMBLE = b"This is an S/MIME signed message" + _CRLF
 
 
@@ -128,27 +149,40 @@ def sign_message(
     boundary = _boundary(content)
     delimiter = b"--" + boundary.encode("ascii")
     # RFC 1847 §2.1 / RFC 2046 §5.1.1: the CRLF before a delimiter belongs
-    # to the delimiter, so the first part is exactly ``content``.
-    body = b"".join(
+    # to the delimiter, so the first part is exactly ``content``.  The whole
+    # message is joined once (what ``wrap`` would give, without copying the
+    # body twice).
+    return b"".join(
         (
+            outer,
+            b"MIME-Version: 1.0\r\n",
+            b'Content-Type: multipart/signed; protocol="application/pkcs7-signature"; micalg=',
+            micalg.encode("ascii"),
+            b'; boundary="',
+            boundary.encode("ascii"),
+            b'"\r\n\r\n',
             _PREAMBLE,
             _CRLF,
-            delimiter + _CRLF,
-            content,
-            _CRLF + delimiter + _CRLF,
-            b'Content-Type: application/pkcs7-signature; name="smime.p7s"' + _CRLF,
-            b"Content-Transfer-Encoding: base64" + _CRLF,
-            b'Content-Disposition: attachment; filename="smime.p7s"' + _CRLF,
+            delimiter,
             _CRLF,
+            content,
+            _CRLF,
+            delimiter,
+            _SIGNATURE_PART_HEAD,
             base64_lines(cms),
-            delimiter + b"--" + _CRLF,
+            delimiter,
+            b"--\r\n",
         )
     )
-    fields = [
-        'Content-Type: multipart/signed; protocol="application/pkcs7-signature"; '
-        f'micalg={micalg}; boundary="{boundary}"'
-    ]
-    return wrap(outer, fields, body, _CRLF)
+
+
+_SIGNATURE_PART_HEAD = (
+    b"\r\n"
+    b'Content-Type: application/pkcs7-signature; name="smime.p7s"\r\n'
+    b"Content-Transfer-Encoding: base64\r\n"
+    b'Content-Disposition: attachment; filename="smime.p7s"\r\n'
+    b"\r\n"
+)
 
 
 def signed_data(
@@ -198,15 +232,14 @@ def _signed_data(
     signing_key, scheme, digest = _scheme(key, digest, pss)
     _check_key(signing_key, certificate)
     algorithm = DIGESTS_BY_NAME[digest]
-    hasher = hashes.Hash(algorithm.new())
-    hasher.update(content)
+    message_digest = _HASHLIB[digest](content).digest()
     moment = _utc(signing_time) if signing_time else datetime.now(UTC).replace(microsecond=0)
     signer_der = certificate.public_bytes(serialization.Encoding.DER)
     attributes = [
-        _attribute(ATTR_CONTENT_TYPE, _der.oid(ID_DATA)),
-        _attribute(ATTR_SIGNING_TIME, _der.signing_time(moment)),
-        _attribute(ATTR_MESSAGE_DIGEST, _der.octet_string(hasher.finalize())),
-        _attribute(ATTR_SMIME_CAPABILITIES, encode_capabilities()),
+        _CONTENT_TYPE_DATA,
+        _der.sequence(_OID_SIGNING_TIME, _der.set_of(_der.signing_time(moment))),
+        _der.sequence(_OID_MESSAGE_DIGEST, _der.set_of(_der.octet_string(message_digest))),
+        _CAPABILITIES,
     ]
     certificates = [signer_der, *(c.public_bytes(serialization.Encoding.DER) for c in chain)]
     if encryption_certificate is not None:
@@ -225,26 +258,27 @@ def _signed_data(
     signed_attributes = _der.set_of(*attributes)
     signature = _sign(signing_key, scheme, digest, signed_attributes)
     signer_info = _der.sequence(
-        _der.integer(1),  # version 1: sid is issuerAndSerialNumber
+        _VERSION_1,  # version 1: sid is issuerAndSerialNumber
         _der.sequence(_issuer_and_serial_contents(signer_der)),
-        digest_algorithm(digest),
+        _DIGEST_ALGORITHMS[digest],
         b"\xa0" + signed_attributes[1:],
-        signature_algorithm(scheme, digest),
+        _SIGNATURE_ALGORITHMS[scheme, digest],
         _der.octet_string(signature),
     )
-    encapsulated = [_der.oid(ID_DATA)]
-    if not detached:
-        encapsulated.append(_der.context(0, _der.octet_string(content)))
+    if detached:
+        encapsulated = _DETACHED_DATA
+    else:
+        encapsulated = _der.sequence(_OID_DATA, _der.context(0, _der.octet_string(content)))
     unique = list(dict.fromkeys(certificates))
     signed = _der.sequence(
-        _der.integer(1),  # RFC 5652 §5.1: id-data, v1 sid, X.509 certs only
-        _der.set_of(digest_algorithm(digest)),
-        _der.sequence(*encapsulated),
+        _VERSION_1,  # RFC 5652 §5.1: id-data, v1 sid, X.509 certs only
+        _DIGEST_ALGORITHM_SETS[digest],
+        encapsulated,
         # CertificateSet is a SET OF: DER sorts the encodings (X.690 §11.6).
         _der.context(0, b"".join(sorted(unique))),
         _der.set_of(signer_info),
     )
-    content_info = _der.sequence(_der.oid(ID_SIGNED_DATA), _der.context(0, signed))
+    content_info = _der.sequence(_OID_SIGNED_DATA, _der.context(0, signed))
     return content_info, algorithm.micalg
 
 
@@ -268,11 +302,9 @@ def _scheme(
 
 
 def _check_key(key: SigningKey, certificate: x509.Certificate) -> None:
-    spki = serialization.PublicFormat.SubjectPublicKeyInfo
-    der = serialization.Encoding.DER
-    if key.public_key().public_bytes(der, spki) != certificate.public_key().public_bytes(
-        der, spki
-    ):
+    # Public-key equality in OpenSSL (EVP_PKEY_eq): the same test as
+    # comparing the SubjectPublicKeyInfo encodings, without writing them.
+    if key.public_key() != certificate.public_key():
         raise KeyLoadError(
             "the private key does not belong to the signing certificate; "
             "pass the key that matches the certificate",
@@ -281,6 +313,10 @@ def _check_key(key: SigningKey, certificate: x509.Certificate) -> None:
 
 
 def _sign(key: SigningKey, scheme: SignatureScheme, digest: str, data: bytes) -> bytes:
+    if scheme == "rsa-pkcs1v15":  # the common case first: no ABC checks
+        # _scheme gives this scheme for RSA keys only.
+        rsa_key = cast(rsa.RSAPrivateKey, key)
+        return rsa_key.sign(data, padding.PKCS1v15(), DIGESTS_BY_NAME[digest].new())
     if isinstance(key, ed25519.Ed25519PrivateKey):
         return key.sign(data)  # RFC 8419 §3.2: PureEdDSA over the attributes
     hash_algorithm = DIGESTS_BY_NAME[digest].new()
@@ -307,8 +343,12 @@ def _attribute(oid: str, *values: bytes) -> bytes:
 def _issuer_and_serial_contents(certificate_der: bytes) -> bytes:
     """The content octets of IssuerAndSerialNumber, with the issuer Name
     exactly as encoded in the certificate (RFC 5652 §10.2.4)."""
-    tbs = asn1_x509.Certificate.load(certificate_der)["tbs_certificate"]
-    return bytes(tbs["issuer"].dump() + tbs["serial_number"].dump())
+    try:
+        issuer, serial = _der.issuer_and_serial(certificate_der)
+    except ValueError:  # not plain DER: let asn1crypto read it
+        tbs = asn1_x509.Certificate.load(certificate_der)["tbs_certificate"]
+        return bytes(tbs["issuer"].dump() + tbs["serial_number"].dump())
+    return issuer + serial
 
 
 def _boundary(content: bytes) -> str:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import itertools
 import re
 import warnings
 from collections.abc import Coroutine, Sequence
@@ -812,7 +813,9 @@ def _check_intermediates_revoked(path: ValidationPath, context: _Context) -> Non
     certificates = [
         x509.load_der_x509_certificate(cert.dump()) for cert in path if hasattr(cert, "dump")
     ]
-    for issuer, intermediate in zip(certificates, certificates[1:-1], strict=False):
+    # The path runs from the trust anchor to the signer: each intermediate
+    # (neither the anchor nor the signer) is checked against its issuer.
+    for issuer, intermediate in itertools.pairwise(certificates[:-1]):
         for crl in context.crls:
             if crl.issuer != issuer.subject:
                 continue
