@@ -36,6 +36,7 @@ Downgrade = Literal["reject", "warn", "allow"]
 _NAMESPACE = re.compile(
     r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\Z"
 )
+_CIPHERS = ("auto", "aes-256-gcm", "aes-128-gcm", "aes-256-cbc", "aes-128-cbc")
 _CALENDAR_LEVELS = (
     "off",
     "meeting_time",
@@ -65,6 +66,12 @@ class SmimePolicy:
     encrypt: bool = False
     on_missing_certificate: Literal["send_unencrypted", "reject"] = "send_unencrypted"
     on_directory_error: Literal["reject", "send_unencrypted"] = "reject"
+    # Content cipher: "auto" chooses per RFC 8551 §2.7 from what the
+    # recipients are known to support; a name forces that cipher.
+    cipher: str = "auto"
+    # RSA key transport: RSAES-OAEP instead of PKCS#1 v1.5.
+    oaep: bool = False
+    digest: str = "sha256"
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,6 +231,10 @@ def _plain(cls: type) -> Callable[[Mapping[str, Any], str], Any]:
                     ("reject", "send_unencrypted"),
                     where,
                 )
+            if "cipher" in out:
+                _choice(section, "cipher", out["cipher"], _CIPHERS, where)
+            if "digest" in out:
+                _choice(section, "digest", out["digest"], ("sha256", "sha384", "sha512"), where)
         return cls(**out)
 
     return build

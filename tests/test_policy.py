@@ -39,6 +39,9 @@ PINNED_DEFAULTS: dict[str, Any] = {
     "smime.encrypt": False,
     "smime.on_missing_certificate": "send_unencrypted",
     "smime.on_directory_error": "reject",
+    "smime.cipher": "auto",
+    "smime.oaep": False,
+    "smime.digest": "sha256",
     "directory.source": "file",  # `make demo` runs with no server
     "directory.server": ("ldap://127.0.0.1:389",),
     "directory.base_dn": "",
@@ -213,6 +216,8 @@ WRONG_TYPES = {
     "sign-string": ("smime", "sign", '"true"'),
     "on-missing-unknown": ("smime", "on_missing_certificate", '"explode"'),
     "on-directory-error-unknown": ("smime", "on_directory_error", '"retry"'),
+    "cipher-unknown": ("smime", "cipher", '"des3"'),
+    "digest-unknown": ("smime", "digest", '"md5"'),
     "source-unknown": ("directory", "source", '"http"'),
     "server-not-ldap": ("directory", "server", '"http://a.example"'),
     "server-empty-list": ("directory", "server", "[]"),

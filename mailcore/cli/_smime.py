@@ -37,7 +37,9 @@ def add_smime_commands(commands: argparse._SubParsersAction) -> None:  # type: i
     sign.add_argument("--cert", required=True, metavar="C", help="signer certificate")
     sign.add_argument("--chain", metavar="F", help="intermediate certificates to include")
     sign.add_argument("--opaque", action="store_true", help="application/pkcs7-mime signed-data")
-    sign.add_argument("--digest", choices=("sha256", "sha384", "sha512"), default="sha256")
+    sign.add_argument(
+        "--digest", choices=("sha256", "sha384", "sha512"), help="default: [smime] digest"
+    )
     sign.add_argument("--pss", action="store_true", help="RSA-PSS instead of PKCS#1 v1.5")
     sign.add_argument("--password-env", metavar="VAR", help="PKCS#12/PEM password from $VAR")
     sign.add_argument("input", nargs="?", metavar="IN")
@@ -119,7 +121,7 @@ def _sign(args: argparse.Namespace, policy: Policy) -> int:
         certificate,
         chain=chain,
         opaque=args.opaque,
-        digest=args.digest,
+        digest=args.digest or policy.smime.digest,
         pss=args.pss,
     )
     write_output(signed, args.output)
@@ -130,8 +132,13 @@ def _encrypt(args: argparse.Namespace, policy: Policy) -> int:
     from mailcore.smime._enveloped import encrypt_message
 
     recipients = [_recipient(path) for path in args.recipient]
+    # The command line overrides the policy's [smime] cipher and oaep.
+    cipher = args.cipher or (None if policy.smime.cipher == "auto" else policy.smime.cipher)
     encrypted = encrypt_message(
-        read_input(args.input), recipients, cipher=args.cipher, oaep=args.oaep
+        read_input(args.input),
+        recipients,
+        cipher=cipher,  # type: ignore[arg-type]
+        oaep=args.oaep or policy.smime.oaep,
     )
     write_output(encrypted, args.output)
     return EXIT_OK

@@ -152,3 +152,27 @@ def test_expired_recipient_is_refused(tmp_path: Path) -> None:
     )
     assert_one_line_error(result, 2)
     assert not out.exists()
+
+
+def test_policy_cipher_is_the_default_and_the_command_line_wins(tmp_path: Path) -> None:
+    source = tmp_path / "m.eml"
+    source.write_bytes(MESSAGE)
+    policy = tmp_path / "policy.toml"
+    policy.write_text('[smime]\ncipher = "aes-128-gcm"\n')
+    out = tmp_path / "out.eml"
+    bob = PKI / "bob-p256.crt.pem"
+    assert (
+        run(
+            "--policy", policy, "smime", "encrypt", "--recipient", bob, source, "-o", out
+        ).returncode
+        == 0
+    )
+    assert b"authEnveloped-data" in out.read_bytes()
+    decrypted = run("smime", "decrypt", "--key", PKI / "bob-p256.key.pem", out)
+    assert decrypted.returncode == 0 and b"the figures are attached" in decrypted.stdout
+    forced = run(
+        "--policy", policy, "smime", "encrypt", "--recipient", bob, "--cipher", "aes-256-cbc",
+        source, "-o", out,
+    )  # fmt: skip
+    assert forced.returncode == 0
+    assert b"smime-type=enveloped-data" in out.read_bytes()
