@@ -11,11 +11,12 @@ multipart/signed parts are sliced from the raw bytes, never rebuilt.
 from __future__ import annotations
 
 import base64
-import binascii
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from email.message import Message
+
+import pybase64
 
 from mailcore._message import MessageInput, RawField, RawMessage
 from mailcore.errors import MalformedSmime
@@ -104,10 +105,10 @@ def _blocks(pieces: Sequence[bytes | memoryview], size: int) -> Iterator[bytes |
 
 
 def _base64_block(data: bytes | memoryview, linesep: bytes) -> bytes:
-    encoded = binascii.b2a_base64(data, newline=False)
-    lines = [encoded[i : i + 76] for i in range(0, len(encoded), 76)]
-    lines.append(b"")
-    return linesep.join(lines)
+    # pybase64 (SIMD) writes 76-character lines ending in LF (RFC 2045
+    # §6.8); several times faster than the standard library's encoder.
+    encoded = pybase64.encodebytes(data)
+    return encoded if linesep == b"\n" else encoded.replace(b"\n", linesep)
 
 
 def content_type(value: str | None) -> tuple[str, dict[str, str]]:
