@@ -14,6 +14,7 @@ import hashlib
 import secrets
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import cast
 
 from asn1crypto import x509 as asn1_x509  # type: ignore[import-untyped]  # no stubs
@@ -234,16 +235,16 @@ def _signed_data(
     algorithm = DIGESTS_BY_NAME[digest]
     message_digest = _HASHLIB[digest](content).digest()
     moment = _utc(signing_time) if signing_time else datetime.now(UTC).replace(microsecond=0)
-    signer_der = certificate.public_bytes(serialization.Encoding.DER)
+    signer_der = _der_of(certificate)
     attributes = [
         _CONTENT_TYPE_DATA,
         _der.sequence(_OID_SIGNING_TIME, _der.set_of(_der.signing_time(moment))),
         _der.sequence(_OID_MESSAGE_DIGEST, _der.set_of(_der.octet_string(message_digest))),
         _CAPABILITIES,
     ]
-    certificates = [signer_der, *(c.public_bytes(serialization.Encoding.DER) for c in chain)]
+    certificates = [signer_der, *(_der_of(c) for c in chain)]
     if encryption_certificate is not None:
-        encryption_der = encryption_certificate.public_bytes(serialization.Encoding.DER)
+        encryption_der = _der_of(encryption_certificate)
         if encryption_der != signer_der:
             # RFC 8551 §2.5.3: issuerAndSerialNumber [0] (IMPLICIT TAGS module).
             attributes.append(
@@ -333,6 +334,13 @@ def _sign(key: SigningKey, scheme: SignatureScheme, digest: str, data: bytes) ->
             hash_algorithm,
         )
     return key.sign(data, padding.PKCS1v15(), hash_algorithm)
+
+
+@lru_cache(maxsize=256)
+def _der_of(certificate: x509.Certificate) -> bytes:
+    """A certificate's DER.  Certificates are immutable, and a gateway signs
+    with the same few over and over: encoding each once is enough."""
+    return certificate.public_bytes(serialization.Encoding.DER)
 
 
 def _attribute(oid: str, *values: bytes) -> bytes:
