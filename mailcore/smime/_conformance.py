@@ -20,20 +20,50 @@ Kinds (the second part of the case id):
     bool, "chain_length": n, "format": "pem"|"der"|"pkcs12"}`` (any of
     them) or ``{"error": "KeyLoadError"}``.
 
-``valid`` means the file must load and match ``expected``; ``invalid``
-means loading must fail with the error ``expected.error`` names.
+``verify``
+    ``input.message``: ``{"file": path}`` (or the message as text),
+    ``input.trust``: certificate files (each may hold several) that are the
+    trust anchors, ``input.at``: the ISO 8601 time to validate at (give it:
+    without it the case depends on today's date), optional ``input.crls``
+    (CRL files, PEM or DER) and ``input.check_sender`` (default true); they
+    go to :func:`~mailcore.smime.verify_message`.  ``expected`` gives any of
+    ``valid``, ``reason``, ``content_sha256`` (of the verified content, when
+    valid) and ``signers``: a list as long as the message's SignerInfos,
+    each entry comparing the keys it gives with
+    :meth:`~mailcore.smime.SignerReport.to_dict` plus ``valid`` and
+    ``reason``.  Or ``{"error": "MalformedSmime"}`` (any error class).
+``decrypt``
+    ``input.message`` as for ``verify``, ``input.key``: a private key file,
+    optional ``input.password`` and ``input.cert`` (the key's certificate,
+    which selects the RecipientInfo).  ``expected`` gives any of
+    ``cipher``, ``content_sha256`` (of the decrypted entity),
+    ``authenticated``, ``key_encryption``, ``recipient`` and ``size``
+    (:class:`~mailcore.smime.DecryptResult`), or ``{"error":
+    "DecryptionFailed"}``.
+
+For ``certificate`` and ``key``, ``valid`` means the file must load and
+match ``expected`` and ``invalid`` means loading must fail with the error
+``expected.error`` names.  For ``verify``, ``valid`` means the verdict is
+valid and ``invalid`` that it is not (or that the error named was raised);
+for ``decrypt``, ``valid`` means it decrypts and ``invalid`` that it fails
+with the error named.  Only the keys ``expected`` gives are compared.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from cryptography import x509
+
 from mailcore._vectors import VectorCase
 from mailcore.errors import MailcoreError, VectorFormatError
 from mailcore.smime._certs import ENCRYPTION, SIGNING, describe, iso_z, rejection_reason
+from mailcore.smime._decrypt import decrypt_message
 from mailcore.smime._keys import load_certificates, load_private_key
+from mailcore.smime._verify import verify_message
 
 __all__ = ["run_smime_case"]
 
@@ -134,9 +164,128 @@ def _key_case(case: VectorCase) -> str | None:
     return _compare(_expected(case), actual)
 
 
+def _relative(case: VectorCase, name: object, what: str) -> bytes:
+    if not isinstance(name, str):
+        raise VectorFormatError(f"{what} must be a relative path", where=case.id)
+    return (case.base / name).read_bytes()
+
+
+def _message(case: VectorCase) -> bytes:
+    value = case.input.get("message")
+    if isinstance(value, dict) and "file" in value:
+        return _relative(case, value["file"], "input.message.file")
+    if isinstance(value, str):
+        return value.encode("utf-8")
+    raise VectorFormatError('input.message must be {"file": path} or text', where=case.id)
+
+
+def _paths(case: VectorCase, key: str) -> list[object]:
+    value = case.input.get(key, [])
+    if not isinstance(value, list):
+        raise VectorFormatError(f"input.{key} must be a list of relative paths", where=case.id)
+    return value
+
+
+def _crl(data: bytes) -> x509.CertificateRevocationList:
+    if data.lstrip().startswith(b"-----BEGIN"):
+        return x509.load_pem_x509_crl(data)
+    return x509.load_der_x509_crl(data)
+
+
+def _moment(case: VectorCase) -> datetime | None:
+    value = case.input.get("at")
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise VectorFormatError("input.at must be an ISO 8601 time", where=case.id)
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def _compare_signers(expected: object, actual: list[dict[str, Any]]) -> str | None:
+    if not isinstance(expected, list):
+        return "expected.signers must be a list"
+    if len(expected) != len(actual):
+        return f"signers: expected {len(expected)}, got {len(actual)}: {actual!r}"
+    for number, (want, got) in enumerate(zip(expected, actual, strict=True)):
+        if not isinstance(want, dict):
+            return "each of expected.signers must be an object"
+        problem = _compare(want, got)
+        if problem is not None:
+            return f"signers[{number}] {problem}"
+    return None
+
+
+def _verify_case(case: VectorCase) -> str | None:
+    expected = _expected(case)
+    check_sender = case.input.get("check_sender", True)
+    if not isinstance(check_sender, bool):
+        raise VectorFormatError("input.check_sender must be true or false", where=case.id)
+    message = _message(case)
+    trust = [
+        certificate
+        for path in _paths(case, "trust")
+        for certificate in load_certificates(_relative(case, path, "input.trust[]"))
+    ]
+    crls = [_crl(_relative(case, path, "input.crls[]")) for path in _paths(case, "crls")]
+    try:
+        verdict = verify_message(
+            message, trust=trust, at=_moment(case), crls=crls, check_sender=check_sender
+        )
+    except MailcoreError as error:
+        return _refused(case, error)
+    if "error" in expected:
+        return f"expected {expected['error']}, but it verified: valid={verdict.valid}"
+    if verdict.valid != (case.result == "valid"):
+        return f"result {case.result!r}, but valid={verdict.valid} (reason {verdict.reason})"
+    signers = [
+        {**signer.to_dict(), "valid": signer.valid, "reason": signer.reason}
+        for signer in verdict.signers
+    ]
+    actual: dict[str, Any] = {
+        "valid": verdict.valid,
+        "reason": verdict.reason,
+        "content_sha256": (
+            None if verdict.content is None else hashlib.sha256(verdict.content).hexdigest()
+        ),
+    }
+    wanted = {key: value for key, value in expected.items() if key != "signers"}
+    problem = _compare(wanted, actual)
+    if problem is None and "signers" in expected:
+        problem = _compare_signers(expected["signers"], signers)
+    return problem
+
+
+def _decrypt_case(case: VectorCase) -> str | None:
+    expected = _expected(case)
+    password = case.input.get("password")
+    if password is not None and not isinstance(password, str):
+        raise VectorFormatError("input.password must be text", where=case.id)
+    loaded = load_private_key(
+        _relative(case, case.input.get("key"), "input.key"),
+        password=None if password is None else password.encode("utf-8"),
+    )
+    certificate = None
+    if "cert" in case.input:
+        certificate = load_certificates(_relative(case, case.input["cert"], "input.cert"))[0]
+    message = _message(case)
+    try:
+        result = decrypt_message(message, loaded.key, certificate)
+    except MailcoreError as error:
+        return _refused(case, error)
+    if case.result == "invalid" or "error" in expected:
+        return f"expected {expected.get('error', 'a failure')}, but it decrypted"
+    actual: dict[str, Any] = {
+        **result.to_dict(),
+        "content_sha256": hashlib.sha256(result.content).hexdigest(),
+    }
+    return _compare(expected, actual)
+
+
 _KINDS: dict[str, Callable[[VectorCase], str | None]] = {
     "certificate": _certificate_case,
     "key": _key_case,
+    "verify": _verify_case,
+    "decrypt": _decrypt_case,
 }
 
 

@@ -873,6 +873,12 @@ def _readme(out: Writer) -> None:
     import cryptography
 
     rows = "\n".join(f"| `{name}` | {provenance} |" for name, provenance in out.files)
+    # The message vectors (messages/, messages.json) are written once by
+    # generate_messages.py, which keeps its own README section: carry it over.
+    readme = out.root / "README.md"
+    previous = readme.read_text("utf-8") if readme.is_file() else ""
+    begin = previous.find("<!-- begin: message vectors")
+    messages = "\n" + previous[begin:].rstrip("\n") + "\n" if begin >= 0 else ""
     text = f"""# vectors/smime
 
 S/MIME test data: a small PKI with certificates for every key type and usage
@@ -902,10 +908,10 @@ said otherwise.  The suites check validity at {AT}.
 
 | file | what it is and where it came from |
 |---|---|
-| `generate.py` | the generator, written by hand; every other file here is written by it |
+| `generate.py` | the generator, written by hand; it writes every file below but the messages |
 {rows}
-| `README.md` | this file, written by generate.py |
-"""
+| `README.md` | this file, written by generate.py (the message section by generate_messages.py) |
+{messages}"""
     (out.root / "README.md").write_text(text, encoding="utf-8")
 
 
