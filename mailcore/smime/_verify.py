@@ -81,6 +81,7 @@ from mailcore.smime._algorithms import (
     SignatureScheme,
     decode_capabilities,
 )
+from mailcore.smime._certs import format_name
 from mailcore.smime._mime import canonicalise, content_type, find_signed_parts
 
 __all__ = [
@@ -975,8 +976,8 @@ def _report(
 
 
 def _subject_string(name: x509.Name) -> str:
-    """A distinguished name as an RFC 4514 string (emailAddress spelled out)."""
-    return name.rfc4514_string({NameOID.EMAIL_ADDRESS: "emailAddress"})
+    """A distinguished name spelled as in every mailcore report (JSON B, C)."""
+    return format_name(name)
 
 
 def _serial(certificate: x509.Certificate) -> int:
