@@ -9,7 +9,12 @@ import sys
 from pathlib import Path
 
 from benchmarks._harness import Row, run
+from benchmarks.directory import BENCHMARKS as DIRECTORY
+from benchmarks.export import BENCHMARKS as EXPORT
+from benchmarks.irm import BENCHMARKS as IRM
 from benchmarks.marking import BENCHMARKS as MARKING
+from benchmarks.pipeline import BENCHMARKS as PIPELINE
+from benchmarks.sizing import BENCHMARKS as SIZING
 from benchmarks.smime import BENCHMARKS as SMIME
 
 
@@ -41,7 +46,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="smoke run: seconds, no goal checks")
     parser.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
     args = parser.parse_args(argv)
-    rows = run(MARKING + SMIME, quick=args.quick)
+    rows = run(
+        MARKING + SMIME + DIRECTORY + IRM + EXPORT + SIZING + PIPELINE, quick=args.quick
+    )
     print(_table(rows))
     if args.json:
         document = {

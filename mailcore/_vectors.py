@@ -13,6 +13,7 @@ and returns None when it passed or a sentence saying what differed.
 
 from __future__ import annotations
 
+import importlib
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -68,11 +69,25 @@ class CaseOutcome:
         return self.problem is None
 
 
-def _runners() -> dict[str, CaseRunner]:
-    from mailcore.marking._conformance import run_marking_case
-    from mailcore.smime._conformance import run_smime_case
+# Each area's case runner, imported only when a suite of that area is run.
+_RUNNERS = {
+    "marking": "mailcore.marking._conformance:run_marking_case",
+    "smime": "mailcore.smime._conformance:run_smime_case",
+    "directory": "mailcore.directory._conformance:run_directory_case",
+    "irm": "mailcore.irm._conformance:run_irm_case",
+    "export": "mailcore.export._conformance:run_export_case",
+    "sizing": "mailcore.sizing._conformance:run_sizing_case",
+    "pipeline": "mailcore.pipeline._conformance:run_pipeline_case",
+}
 
-    return {"marking": run_marking_case, "smime": run_smime_case}
+
+def _runner(area: str) -> CaseRunner | None:
+    target = _RUNNERS.get(area)
+    if target is None:
+        return None
+    module_name, _, function = target.partition(":")
+    runner: CaseRunner = getattr(importlib.import_module(module_name), function)
+    return runner
 
 
 def default_root() -> Path:
@@ -141,7 +156,7 @@ def load_suites(paths: Iterable[str | Path] | None = None) -> list[VectorCase]:
 
 def run_case(case: VectorCase) -> CaseOutcome:
     """Run one case with its area's runner."""
-    runner = _runners().get(case.area)
+    runner = _runner(case.area)
     if runner is None:
         return CaseOutcome(case, f"no runner for area {case.area!r}")
     try:

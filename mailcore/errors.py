@@ -9,7 +9,8 @@ Our exception hierarchy::
         + MarkingSyntaxError            a protective marking that does not parse
         + MarkingListError              an administrator's markings list entry is invalid
         + VectorFormatError             a conformance vector file is not valid
-      x DirectoryUnavailable            a certificate directory cannot be reached
+      x ServiceUnavailable              a server a job needs cannot be reached (exit 3)
+        + DirectoryUnavailable          a certificate directory cannot be reached
       x MarkingError                    a marking was refused on its merits
         + MarkingDowngrade              a reply/forward would lower the original marking
         + MarkingNotOffered             a marking is above what the policy offers
@@ -20,6 +21,13 @@ Our exception hierarchy::
     MalformedInput also has:
         + MalformedSmime                CMS/DER or S/MIME MIME framing that does not parse
         + KeyLoadError                  a key, certificate or PKCS#12 file that cannot be read
+        + MalformedIrm                  rights-management XML or label headers that do not parse
+        + MalformedRecord             a contact or event record that is not valid (.record .field)
+        + MailboxError                  a path that is not a mailbox mailcore can read
+    MailcoreError also has:
+      x EncryptionRefused               the policy refuses to send a message (JSON D in .report)
+      x IrmError                        a rights-management operation refused on its merits
+      x ExportRefused                   the export policy does not let this data leave
 
 A caller who wants "anything mailcore refused" catches :class:`MailcoreError`;
 a caller who only cares about bad input catches :class:`MalformedInput` (or
@@ -31,10 +39,16 @@ from __future__ import annotations
 __all__ = [
     "DecryptionFailed",
     "DirectoryUnavailable",
+    "EncryptionRefused",
+    "ExportRefused",
+    "IrmError",
     "KeyLoadError",
+    "MailboxError",
     "MailcoreError",
     "MalformedInput",
+    "MalformedIrm",
     "MalformedMessage",
+    "MalformedRecord",
     "MalformedSmime",
     "MarkingDowngrade",
     "MarkingError",
@@ -42,6 +56,7 @@ __all__ = [
     "MarkingNotOffered",
     "MarkingSyntaxError",
     "PolicyError",
+    "ServiceUnavailable",
     "SignatureInvalid",
     "SmimeError",
     "UnsupportedAlgorithm",
@@ -100,8 +115,24 @@ class VectorFormatError(MalformedInput):
     """A conformance vector suite is not in the documented format."""
 
 
-class DirectoryUnavailable(MailcoreError):
+class ServiceUnavailable(MailcoreError):
+    """A server that the job needs could not be reached or timed out (exit code 3)."""
+
+
+class DirectoryUnavailable(ServiceUnavailable):
     """A certificate directory could not be reached or timed out."""
+
+
+class EncryptionRefused(MailcoreError):
+    """The policy refuses the message (encryption required but impossible).
+
+    ``report`` holds what was decided and why (the pipeline's report, or the
+    encryption plan), so that the caller can say who lacked a certificate.
+    """
+
+    def __init__(self, message: str, *, report: object = None) -> None:
+        super().__init__(message)
+        self.report = report
 
 
 class MarkingError(MailcoreError):
@@ -151,3 +182,35 @@ class SignatureInvalid(SmimeError):
 
 class UnsupportedAlgorithm(SmimeError):
     """An algorithm mailcore does not implement, or refuses as too weak."""
+
+
+class MalformedIrm(MalformedInput):
+    """Rights-management XML (MS-ASRM), ``msip_labels`` or related headers that do not parse."""
+
+
+class IrmError(MailcoreError):
+    """A rights-management operation refused on its merits (IRM off, template not offered)."""
+
+
+class MalformedRecord(MalformedInput):
+    """A contact or calendar record that is not valid; ``record`` and ``field`` say where."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        record: int | str | None = None,
+        field: str | None = None,
+        where: str | None = None,
+    ) -> None:
+        super().__init__(message, where=where)
+        self.record = record
+        self.field = field
+
+
+class ExportRefused(MailcoreError):
+    """The export policy does not let this data leave (e.g. ``[export] contacts = false``)."""
+
+
+class MailboxError(MalformedInput):
+    """A path that is not a mailbox mailcore can read (not found, unknown layout)."""

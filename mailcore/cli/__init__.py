@@ -8,8 +8,13 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from mailcore import __version__
+from mailcore.cli._directory import add_directory_commands
+from mailcore.cli._export import add_export_commands
+from mailcore.cli._irm import add_irm_commands
 from mailcore.cli._marking import add_marking_commands
+from mailcore.cli._process import add_process_commands
 from mailcore.cli._runtime import EXIT_USAGE, UsageError, run_guarded
+from mailcore.cli._size import add_size_commands
 from mailcore.cli._smime import add_smime_commands
 from mailcore.cli._vectors import add_vector_commands
 from mailcore.policy import load_policy
@@ -37,6 +42,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_marking_commands(commands)
     add_smime_commands(commands)
+    add_directory_commands(commands)
+    add_process_commands(commands)
+    add_irm_commands(commands)
+    add_export_commands(commands)
+    add_size_commands(commands)
     add_vector_commands(commands)
     return parser
 

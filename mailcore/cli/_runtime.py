@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from mailcore.errors import DirectoryUnavailable, MailcoreError, MalformedInput
+from mailcore.errors import MailcoreError, MalformedInput, ServiceUnavailable
 
 __all__ = [
     "EXIT_FAILED",
@@ -43,7 +43,7 @@ class UsageError(Exception):
 
 def exit_code_for(error: BaseException) -> int:
     """The contract's exit code for an exception."""
-    if isinstance(error, DirectoryUnavailable):
+    if isinstance(error, ServiceUnavailable):
         return EXIT_UNAVAILABLE
     if isinstance(error, MalformedInput | UsageError):
         return EXIT_USAGE

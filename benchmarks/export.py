@@ -1,0 +1,9 @@
+"""Export benchmarks (not written yet)."""
+
+from __future__ import annotations
+
+from benchmarks._harness import Benchmark
+
+__all__ = ["BENCHMARKS"]
+
+BENCHMARKS: list[Benchmark] = []
