@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from mailcore._units import SYNC_WINDOWS, parse_size
 from mailcore.errors import MarkingListError, PolicyError
+from mailcore.irm._model import DO_NOT_FORWARD, ENCRYPT_ONLY, RestrictionProfile
 from mailcore.marking._list import MarkingsList, default_markings, parse_markings_list
 from mailcore.marking._vocab import parse_version
 
@@ -44,6 +45,7 @@ _CALENDAR_LEVELS = (
     "meeting_time_location_subject",
     "all",
 )
+_CONTACT_FIELDS = ("all", "name_phone", "name_phone_email")
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,32 +74,81 @@ class SmimePolicy:
     # RSA key transport: RSAES-OAEP instead of PKCS#1 v1.5.
     oaep: bool = False
     digest: str = "sha256"
+    # Add the sender's own certificate to the recipients, so that the sent
+    # copy stays readable; the sender then counts for the all-or-nothing rule.
+    encrypt_to_sender: bool = True
 
 
 @dataclass(frozen=True, slots=True)
 class DirectoryPolicy:
-    """``[directory]``: where recipients' certificates come from."""
+    """``[directory]``: where recipients' certificates come from, and which to trust."""
 
     source: Literal["ldap", "file"] = "file"
     server: tuple[str, ...] = ("ldap://127.0.0.1:389",)
+    """LDAP servers, tried in order (failover)."""
     base_dn: str = ""
     anonymous: bool = True
+    bind_dn: str = ""
+    """Simple-bind DN when ``anonymous = false``."""
+    password_env: str = "MAILCORE_LDAP_PASSWORD"
+    """The environment variable holding the bind password (never the file)."""
+    starttls: bool = False
+    """Upgrade ``ldap://`` connections with StartTLS (certificate verified)."""
+    ca_file: str = ""
+    """CA certificates (PEM) that verify the LDAP server; empty: the system's."""
+    filter: str = "(mail={address})"
+    """Search filter template; ``{address}`` is replaced by the escaped
+    address.  AD's other form: ``(proxyAddresses=smtp:{address})``."""
+    batch_size: int = 50
+    """Addresses per OR filter (one search per chunk)."""
+    size_limit: int = 1000
+    time_limit: int = 10
+    """Server-side limits of one search (entries, seconds)."""
+    connect_timeout: float = 5.0
+    search_timeout: float = 10.0
+    """Seconds to wait for a connection, and for a search's answer."""
+    pool_size: int = 4
+    """Connections kept open per directory, shared by threads."""
+    cache_ttl: float = 3600.0
+    negative_cache_ttl: float = 300.0
+    """Seconds a found / not-found answer is reused (0 turns caching off)."""
     file: str = "directory.ldif"
+    trust_anchors: tuple[str, ...] = ()
+    """CA certificate files; when given, recipients' certificates must chain to them."""
+    intermediates: tuple[str, ...] = ()
+    crls: tuple[str, ...] = ()
+    """CRL files (PEM/DER); a certificate they list is rejected as revoked."""
+    min_rsa_bits: int = 2048
+    """RSA keys shorter than this are rejected as ``weak_key``."""
 
 
 @dataclass(frozen=True, slots=True)
 class IrmPolicy:
-    """``[irm]``: Information Rights Management."""
+    """``[irm]``: Information Rights Management.
+
+    ``templates`` are the restriction profiles senders may apply (MS-ASRM
+    Settings RightsManagementTemplates: at most 20); by default the built-in
+    Do Not Forward and Encrypt-Only.
+    """
 
     enabled: bool = False
+    templates: tuple[RestrictionProfile, ...] = (DO_NOT_FORWARD, ENCRYPT_ONLY)
 
 
 @dataclass(frozen=True, slots=True)
 class ExportPolicy:
     """``[export]``: what contacts and calendar data may leave."""
 
+    # Citrix "Export contacts" (default Off): off refuses contact export and
+    # vCard sharing alike.
     contacts: bool = False
-    calendar: str = "meeting_time_location"
+    # "Contact fields to export": all | name_phone | name_phone_email.
+    contact_fields: str = "all"
+    # "Export Calendar": the disclosure ladder, lowest first (_CALENDAR_LEVELS);
+    # "off" (the default) refuses calendar export.
+    calendar: str = "off"
+    # SUMMARY of every event when the subject may not leave.
+    calendar_placeholder: str = "Busy"
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +159,9 @@ class SyncPolicy:
     default_sync_interval: str = "3d"
     max_messages: int = 18000
     max_bytes: int = 600 * 1024 * 1024
+    # Length of the "1 month" window (FilterType 5): [MS-ASCMD] does not fix
+    # it; Z-Push's GetCutOffDate uses 31 days.  28-31.
+    month_days: int = 31
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +206,7 @@ def policy_from_mapping(data: Mapping[str, Any], *, source: str | None = None) -
         "classification": _classification,
         "smime": _plain(SmimePolicy),
         "directory": _directory,
-        "irm": _plain(IrmPolicy),
+        "irm": _irm,
         "export": _export,
         "sync": _sync,
     }
@@ -290,6 +344,22 @@ def _classification(values: Mapping[str, Any], where: str) -> ClassificationPoli
 def _directory(values: Mapping[str, Any], where: str) -> DirectoryPolicy:
     raw = dict(values)
     server = raw.pop("server", None)
+    lists = {key: raw.pop(key) for key in ("trust_anchors", "intermediates", "crls") if key in raw}
+    numbers = {
+        key: raw.pop(key)
+        for key in (
+            "batch_size",
+            "size_limit",
+            "time_limit",
+            "pool_size",
+            "connect_timeout",
+            "search_timeout",
+            "cache_ttl",
+            "negative_cache_ttl",
+            "min_rsa_bits",
+        )
+        if key in raw
+    }
     out = _typed_values(DirectoryPolicy, "directory", raw, where)
     if "source" in out:
         _choice("directory", "source", out["source"], ("ldap", "file"), where)
@@ -304,13 +374,87 @@ def _directory(values: Mapping[str, Any], where: str) -> DirectoryPolicy:
             if not address.startswith(("ldap://", "ldaps://")):
                 _wrong("directory", "server", "ldap:// or ldaps:// addresses", address, where)
         out["server"] = server
+    for list_key, value in lists.items():
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            _wrong("directory", list_key, "a file name or a list of file names", value, where)
+        out[list_key] = tuple(value)
+    for key_name, value in numbers.items():
+        key: str = key_name
+        whole = key in ("batch_size", "size_limit", "time_limit", "pool_size", "min_rsa_bits")
+        if isinstance(value, bool) or not isinstance(value, int if whole else int | float):
+            _wrong("directory", key, "a whole number" if whole else "a number", value, where)
+        positive = key in ("batch_size", "pool_size", "connect_timeout", "search_timeout")
+        if value < 0 or (positive and value == 0):
+            _wrong("directory", key, "greater than 0" if positive else "0 or more", value, where)
+        out[key] = value if whole else float(value)
+    if "filter" in out:
+        _check_filter_template(out["filter"], where)
+    variable = out.get("password_env", "MAILCORE_LDAP_PASSWORD")
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", variable):
+        _wrong("directory", "password_env", "an environment variable name", variable, where)
     return DirectoryPolicy(**out)
+
+
+
+
+def _has_no_address_test(template: str) -> bool:
+    from mailcore.directory._filter import FilterTemplate  # noqa: PLC0415 (import cycle)
+
+    try:
+        FilterTemplate.parse(template)
+    except ValueError:
+        return True
+    return False
+
+
+def _check_filter_template(template: str, where: str) -> None:
+    # The template must compare one attribute with the address (so that a
+    # batched answer can be mapped back to each address) and be balanced.
+    depth = 0
+    for character in template:
+        depth += {"(": 1, ")": -1}.get(character, 0)
+        if depth < 0:
+            break
+    if (
+        template.count("{address}") != 1
+        or _has_no_address_test(template)
+        or depth != 0
+        or not template.startswith("(")
+    ):
+        _wrong(
+            "directory",
+            "filter",
+            "an LDAP filter with one '(attribute={address})' equality test",
+            template,
+            where,
+        )
+
+
+def _irm(values: Mapping[str, Any], where: str) -> IrmPolicy:
+    raw = dict(values)
+    templates = raw.pop("templates", None)
+    out = _typed_values(IrmPolicy, "irm", raw, where)
+    if templates is not None:
+        from mailcore.irm._policy import templates_from_config
+
+        out["templates"] = templates_from_config(templates, where)
+    return IrmPolicy(**out)
 
 
 def _export(values: Mapping[str, Any], where: str) -> ExportPolicy:
     out = _typed_values(ExportPolicy, "export", values, where)
     if "calendar" in out:
         _choice("export", "calendar", out["calendar"], _CALENDAR_LEVELS, where)
+    if "contact_fields" in out:
+        _choice("export", "contact_fields", out["contact_fields"], _CONTACT_FIELDS, where)
+    placeholder = out.get("calendar_placeholder")
+    if placeholder is not None and (
+        not placeholder.strip() or any(ord(c) < 0x20 or ord(c) == 0x7F for c in placeholder)
+    ):
+        # It is written as every event's SUMMARY: one line of visible text.
+        _wrong("export", "calendar_placeholder", "one line of text", placeholder, where)
     return ExportPolicy(**out)
 
 
@@ -334,6 +478,11 @@ def _sync(values: Mapping[str, Any], where: str) -> SyncPolicy:
             raise PolicyError(
                 f"sync.max_bytes: {error}", key="sync.max_bytes", where=where
             ) from None
+    if "month_days" in raw:
+        days = raw.pop("month_days")
+        if isinstance(days, bool) or not isinstance(days, int) or not 28 <= days <= 31:
+            _wrong("sync", "month_days", "a whole number of days from 28 to 31", days, where)
+        out["month_days"] = days
     _typed_values(SyncPolicy, "sync", raw, where)  # names any unknown key
     result = SyncPolicy(**out)
     windows = list(SYNC_WINDOWS)  # in order, "all" last

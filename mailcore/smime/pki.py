@@ -9,6 +9,7 @@ plus the awkward ones (expired, wrong EKU, weak key).
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -196,6 +197,28 @@ class TestPKI:
             builder = builder.add_extension(x509.ExtendedKeyUsage(list(eku)), critical=False)
         certificate = builder.sign(self.issuing.key, _signing_hash(self.issuing.key))  # type: ignore[arg-type]
         return Identity(certificate, key, (self.issuing.certificate,), email)
+
+    def server(self, host: str = "localhost", kind: KeyType = "p256") -> Identity:
+        """A TLS server certificate for ``host`` (and 127.0.0.1) from the issuing CA."""
+        key = new_key(kind)
+        names: list[x509.GeneralName] = [
+            x509.DNSName(host),
+            x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+        ]
+        certificate = (
+            x509.CertificateBuilder()
+            .subject_name(_name(host))
+            .issuer_name(self.issuing.certificate.subject)
+            .public_key(key.public_key())
+            .serial_number(self._next_serial())
+            .not_valid_before(self.now - timedelta(days=1))
+            .not_valid_after(self.now + timedelta(days=365))
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.SubjectAlternativeName(names), critical=False)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), False)
+            .sign(self.issuing.key, _signing_hash(self.issuing.key))  # type: ignore[arg-type]
+        )
+        return Identity(certificate, key, (self.issuing.certificate,))
 
     def crl(self, revoked: Sequence[x509.Certificate] = ()) -> x509.CertificateRevocationList:
         """A CRL of the issuing CA listing ``revoked``."""

@@ -1,0 +1,272 @@
+"""Choosing a recipient's encryption certificate among what the directory holds.
+
+For each address only certificates that pass every check are kept, checked
+in this order (the first failure is the reason recorded in JSON C):
+
+1. ``malformed``: the value is not a certificate, or its extensions do not parse;
+2. ``address_mismatch``: issued to another address.  RFC 8550 §3: the
+   subjectAltName rfc822Name values are the certificate's addresses; the
+   subject's emailAddress only when there are none.  Compared ignoring case
+   (domains are case-insensitive, and directories match ``mail`` so too);
+3. ``expired`` / ``not_yet_valid`` at the lookup time;
+4. ``wrong_key_usage``: not for encryption.  RFC 8550 §4.4.2: keyEncipherment
+   for RSA key transport, keyAgreement for EC/X25519; §4.4.4: with
+   ExtendedKeyUsage present it must allow emailProtection;
+5. ``weak_key``: RSA shorter than the policy's minimum (2048 bits by default);
+6. ``untrusted``: no valid path to the configured trust anchors (only when
+   anchors are configured);
+7. ``revoked``: listed by a configured CRL of its issuer.
+
+Among the certificates left, the one that expires last wins (then the newer
+issue, then a dedicated encryption certificate over a dual-use one, then the
+lowest fingerprint, so the answer never depends on the directory's order).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import warnings
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from pathlib import Path
+
+from asn1crypto import x509 as asn1_x509  # type: ignore[import-untyped]  # no stubs
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.utils import CryptographyDeprecationWarning
+from cryptography.x509.oid import NameOID
+from pyhanko_certvalidator import CertificateValidator, ValidationContext
+from pyhanko_certvalidator import errors as pathing
+from pyhanko_certvalidator.policy_decl import (
+    CertRevTrustPolicy,
+    RevocationCheckingPolicy,
+    RevocationCheckingRule,
+)
+
+from mailcore.directory._model import LookupResult, Rejection, RejectionReason
+from mailcore.errors import KeyLoadError, MalformedInput
+from mailcore.smime._certs import ENCRYPTION, CertificateInfo, describe
+from mailcore.smime._keys import load_certificates
+from mailcore.smime._verify import _run as run_coroutine
+
+__all__ = ["CertificateSelector", "addresses_of"]
+
+_SOFT = RevocationCheckingPolicy(
+    ee_certificate_rule=RevocationCheckingRule.NO_CHECK,
+    intermediate_ca_cert_rule=RevocationCheckingRule.NO_CHECK,
+)
+
+
+def addresses_of(certificate: x509.Certificate) -> frozenset[str]:
+    """RFC 8550 §3: SAN rfc822Name values, else the subject's emailAddress."""
+    try:
+        san = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        names = san.get_values_for_type(x509.RFC822Name)
+    except x509.ExtensionNotFound:
+        names = []
+    if not names:
+        names = [
+            value
+            for attribute in certificate.subject.get_attributes_for_oid(NameOID.EMAIL_ADDRESS)
+            if isinstance(value := attribute.value, str)
+        ]
+    return frozenset(name.strip().lower() for name in names)
+
+
+def _serial(certificate: x509.Certificate) -> int:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+        return certificate.serial_number
+
+
+def _load_files(paths: Sequence[str], base: Path | None, what: str) -> list[bytes]:
+    found: list[bytes] = []
+    for name in paths:
+        path = Path(name)
+        if base is not None and not path.is_absolute():
+            path = base / path
+        try:
+            found.append(path.read_bytes())
+        except OSError as error:
+            raise MalformedInput(
+                f"the {what} file cannot be read: {error.strerror}", where=str(path)
+            ) from None
+    return found
+
+
+def _load_crl(data: bytes, where: str) -> x509.CertificateRevocationList:
+    try:
+        if b"-----BEGIN X509 CRL-----" in data:
+            return x509.load_pem_x509_crl(data)
+        return x509.load_der_x509_crl(data)
+    except ValueError:
+        raise MalformedInput("not a CRL (PEM or DER)", where=where) from None
+
+
+class CertificateSelector:
+    """Applies the checks above; immutable and safe to share between threads."""
+
+    def __init__(
+        self,
+        *,
+        trust_anchors: Iterable[x509.Certificate] = (),
+        intermediates: Iterable[x509.Certificate] = (),
+        crls: Iterable[x509.CertificateRevocationList] = (),
+        min_rsa_bits: int = 2048,
+    ) -> None:
+        self._anchors = tuple(trust_anchors)
+        self._intermediates = tuple(intermediates)
+        self._crls = tuple(crls)
+        self._min_rsa_bits = min_rsa_bits
+        self._anchors_asn1 = tuple(
+            asn1_x509.Certificate.load(c.public_bytes(Encoding.DER)) for c in self._anchors
+        )
+        self._intermediates_asn1 = tuple(
+            asn1_x509.Certificate.load(c.public_bytes(Encoding.DER)) for c in self._intermediates
+        )
+        self._issuers = {c.subject: c for c in (*self._anchors, *self._intermediates)}
+
+    @classmethod
+    def from_files(
+        cls,
+        *,
+        trust_anchors: Sequence[str] = (),
+        intermediates: Sequence[str] = (),
+        crls: Sequence[str] = (),
+        min_rsa_bits: int = 2048,
+        base: Path | None = None,
+    ) -> CertificateSelector:
+        """Load anchors, intermediates (PEM/DER/PKCS #7) and CRLs from files."""
+        anchors = [
+            certificate
+            for data in _load_files(trust_anchors, base, "trust anchor")
+            for certificate in load_certificates(data)
+        ]
+        others = [
+            certificate
+            for data in _load_files(intermediates, base, "intermediate certificate")
+            for certificate in load_certificates(data)
+        ]
+        lists = [
+            _load_crl(data, name)
+            for name, data in zip(crls, _load_files(crls, base, "CRL"), strict=True)
+        ]
+        return cls(
+            trust_anchors=anchors, intermediates=others, crls=lists, min_rsa_bits=min_rsa_bits
+        )
+
+    # -- one address ---------------------------------------------------------------
+
+    def select(self, address: str, values: Iterable[bytes], at: datetime) -> LookupResult:
+        """The result for ``address`` given the raw certificate values found for it."""
+        wanted = address.strip().lower()
+        rejected: list[Rejection] = []
+        usable: list[tuple[tuple[float, float, bool, str], x509.Certificate, CertificateInfo]] = []
+        seen: set[str] = set()
+        any_value = False
+        for value in values:
+            any_value = True
+            try:
+                certificates = load_certificates(value)
+            except KeyLoadError:
+                digest = hashlib.sha256(value).hexdigest()
+                if digest not in seen:
+                    seen.add(digest)
+                    rejected.append(Rejection(digest, "malformed"))
+                continue
+            for certificate in certificates:
+                info = _describe(certificate)
+                digest = (
+                    info.sha256
+                    if info is not None
+                    else hashlib.sha256(certificate.public_bytes(Encoding.DER)).hexdigest()
+                )
+                if digest in seen:
+                    continue
+                seen.add(digest)
+                reason = self.rejection(certificate, info, wanted, at)
+                if reason is not None:
+                    rejected.append(Rejection(digest, reason))
+                    continue
+                assert info is not None
+                rank = (
+                    -info.not_after.timestamp(),
+                    -info.not_before.timestamp(),
+                    len(info.purposes) != 1,
+                    info.sha256,
+                )
+                usable.append((rank, certificate, info))
+        rejected.sort(key=lambda rejection: rejection.sha256)
+        if usable:
+            _, chosen, info = min(usable, key=lambda candidate: candidate[0])
+            return LookupResult(wanted, "found", chosen, info, tuple(rejected))
+        if any_value:
+            return LookupResult(wanted, "no_valid_certificate", None, None, tuple(rejected))
+        return LookupResult(wanted, "not_found", None, None, ())
+
+    def rejection(
+        self,
+        certificate: x509.Certificate,
+        info: CertificateInfo | None,
+        address: str,
+        at: datetime,
+    ) -> RejectionReason | None:
+        """Why ``certificate`` cannot encrypt to ``address`` at ``at`` (None: it can)."""
+        if info is None:
+            return "malformed"
+        if address not in addresses_of(certificate):
+            return "address_mismatch"
+        if at > info.not_after:
+            return "expired"
+        if at < info.not_before:
+            return "not_yet_valid"
+        if ENCRYPTION not in info.purposes:
+            return "wrong_key_usage"
+        if info.key_type == "rsa" and info.key_bits < self._min_rsa_bits:
+            return "weak_key"
+        if self._anchors and not self._path_valid(certificate, at):
+            return "untrusted"
+        if self._revoked(certificate):
+            return "revoked"
+        return None
+
+    def _path_valid(self, certificate: x509.Certificate, at: datetime) -> bool:
+        context = ValidationContext(
+            trust_roots=list(self._anchors_asn1),
+            other_certs=list(self._intermediates_asn1),
+            moment=at,
+            allow_fetching=False,
+            revinfo_policy=CertRevTrustPolicy(_SOFT),
+        )
+        try:
+            end_entity = asn1_x509.Certificate.load(certificate.public_bytes(Encoding.DER))
+            validator = CertificateValidator(end_entity, validation_context=context)
+            run_coroutine(validator.async_validate_path())
+        except (pathing.PathError, pathing.ValidationError, pathing.PathBuildingError):
+            return False
+        except (ValueError, TypeError, KeyError):  # asn1crypto on a value it cannot read
+            return False
+        return True
+
+    def _revoked(self, certificate: x509.Certificate) -> bool:
+        serial = _serial(certificate)
+        for revocations in self._crls:
+            if revocations.issuer != certificate.issuer:
+                continue
+            issuer = self._issuers.get(certificate.issuer)
+            if issuer is not None:
+                try:
+                    if not revocations.is_signature_valid(issuer.public_key()):  # type: ignore[arg-type]
+                        continue  # a forged CRL says nothing
+                except (TypeError, ValueError):
+                    continue
+            if revocations.get_revoked_certificate_by_serial_number(serial) is not None:
+                return True
+        return False
+
+
+def _describe(certificate: x509.Certificate) -> CertificateInfo | None:
+    try:
+        return describe(certificate)
+    except KeyLoadError:
+        return None
