@@ -46,9 +46,11 @@ class LookupCache:
             with self._lock:
                 self._entries.pop(address, None)
             return None
-        info = result.info
-        if info is not None and not (info.not_before <= at <= info.not_after):
-            return None
+        certificate = result.certificate
+        if certificate is not None and not (
+            certificate.not_valid_before_utc <= at <= certificate.not_valid_after_utc
+        ):
+            return None  # expired (or, with a moved clock, not yet valid) since cached
         return result
 
     def put(self, result: LookupResult) -> None:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from types import MappingProxyType
 from typing import Any, Literal
 
 from cryptography import x509
 
-from mailcore.smime._certs import CertificateInfo
+from mailcore.smime._certs import CertificateInfo, describe
 
 __all__ = [
     "REJECTION_REASONS",
@@ -56,7 +57,7 @@ class Rejection:
         return {"sha256": self.sha256, "reason": self.reason}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class LookupResult:
     """The answer for one address."""
 
@@ -65,19 +66,24 @@ class LookupResult:
     status: LookupStatus
     certificate: x509.Certificate | None
     """The chosen encryption certificate (``status == "found"``)."""
-    info: CertificateInfo | None
-    """What mailcore read from ``certificate``."""
     rejected: tuple[Rejection, ...] = ()
 
     @property
     def found(self) -> bool:
         return self.status == "found"
 
+    @cached_property
+    def info(self) -> CertificateInfo | None:
+        """What mailcore reads from ``certificate`` (described on first use:
+        a plan needs only the certificate, a report needs its description)."""
+        return None if self.certificate is None else describe(self.certificate)
+
     def to_dict(self) -> dict[str, Any]:
         """The per-address object of JSON C."""
+        info = self.info
         return {
             "status": self.status,
-            "certificate": None if self.info is None else self.info.to_dict(),
+            "certificate": None if info is None else info.to_dict(),
             "rejected": [rejection.to_dict() for rejection in self.rejected],
         }
 

@@ -45,7 +45,10 @@ from pyhanko_certvalidator.policy_decl import (
 
 from mailcore.directory._model import LookupResult, Rejection, RejectionReason
 from mailcore.errors import KeyLoadError, MalformedInput
-from mailcore.smime._certs import ENCRYPTION, CertificateInfo, describe
+from mailcore.smime._certs import ENCRYPTION
+from mailcore.smime._certs import _extension as _extension
+from mailcore.smime._certs import _key_facts as key_facts
+from mailcore.smime._certs import _purposes as mail_purposes
 from mailcore.smime._keys import load_certificates
 from mailcore.smime._verify import _run as run_coroutine
 
@@ -58,12 +61,18 @@ _SOFT = RevocationCheckingPolicy(
 
 
 def addresses_of(certificate: x509.Certificate) -> frozenset[str]:
-    """RFC 8550 §3: SAN rfc822Name values, else the subject's emailAddress."""
+    """RFC 8550 §3: SAN rfc822Name values, else the subject's emailAddress (lowercased)."""
     try:
-        san = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-        names = san.get_values_for_type(x509.RFC822Name)
-    except x509.ExtensionNotFound:
-        names = []
+        san = _extension(certificate.extensions, x509.SubjectAlternativeName)
+    except (ValueError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType):
+        return frozenset()
+    return _addresses(certificate, san)
+
+
+def _addresses(
+    certificate: x509.Certificate, san: x509.SubjectAlternativeName | None
+) -> frozenset[str]:
+    names = san.get_values_for_type(x509.RFC822Name) if san is not None else []
     if not names:
         names = [
             value
@@ -161,7 +170,7 @@ class CertificateSelector:
         """The result for ``address`` given the raw certificate values found for it."""
         wanted = address.strip().lower()
         rejected: list[Rejection] = []
-        usable: list[tuple[tuple[float, float, bool, str], x509.Certificate, CertificateInfo]] = []
+        usable: list[tuple[tuple[float, float, bool, str], x509.Certificate]] = []
         seen: set[str] = set()
         any_value = False
         for value in values:
@@ -175,60 +184,68 @@ class CertificateSelector:
                     rejected.append(Rejection(digest, "malformed"))
                 continue
             for certificate in certificates:
-                info = _describe(certificate)
-                digest = (
-                    info.sha256
-                    if info is not None
-                    else hashlib.sha256(certificate.public_bytes(Encoding.DER)).hexdigest()
-                )
+                digest = hashlib.sha256(certificate.public_bytes(Encoding.DER)).hexdigest()
                 if digest in seen:
                     continue
                 seen.add(digest)
-                reason = self.rejection(certificate, info, wanted, at)
-                if reason is not None:
-                    rejected.append(Rejection(digest, reason))
+                checked = self._check(certificate, wanted, at)
+                if isinstance(checked, str):
+                    rejected.append(Rejection(digest, checked))
                     continue
-                assert info is not None
-                rank = (
-                    -info.not_after.timestamp(),
-                    -info.not_before.timestamp(),
-                    len(info.purposes) != 1,
-                    info.sha256,
-                )
-                usable.append((rank, certificate, info))
+                not_before, not_after, single_purpose = checked
+                rank = (-not_after, -not_before, not single_purpose, digest)
+                usable.append((rank, certificate))
         rejected.sort(key=lambda rejection: rejection.sha256)
         if usable:
-            _, chosen, info = min(usable, key=lambda candidate: candidate[0])
-            return LookupResult(wanted, "found", chosen, info, tuple(rejected))
+            _, chosen = min(usable, key=lambda candidate: candidate[0])
+            return LookupResult(wanted, "found", chosen, tuple(rejected))
         if any_value:
-            return LookupResult(wanted, "no_valid_certificate", None, None, tuple(rejected))
-        return LookupResult(wanted, "not_found", None, None, ())
+            return LookupResult(wanted, "no_valid_certificate", None, tuple(rejected))
+        return LookupResult(wanted, "not_found", None, ())
 
     def rejection(
-        self,
-        certificate: x509.Certificate,
-        info: CertificateInfo | None,
-        address: str,
-        at: datetime,
+        self, certificate: x509.Certificate, address: str, at: datetime
     ) -> RejectionReason | None:
         """Why ``certificate`` cannot encrypt to ``address`` at ``at`` (None: it can)."""
-        if info is None:
+        checked = self._check(certificate, address.strip().lower(), at)
+        return checked if isinstance(checked, str) else None
+
+    def _check(
+        self, certificate: x509.Certificate, address: str, at: datetime
+    ) -> RejectionReason | tuple[float, float, bool]:
+        """A rejection reason, or (not_before, not_after, single-purpose) to rank by.
+
+        Reads only what the checks need (this runs for every certificate of
+        every recipient; naming and describing wait for the chosen one).
+        """
+        try:
+            extensions = certificate.extensions
+            key_usage = _extension(extensions, x509.KeyUsage)
+            extended = _extension(extensions, x509.ExtendedKeyUsage)
+            constraints = _extension(extensions, x509.BasicConstraints)
+            san = _extension(extensions, x509.SubjectAlternativeName)
+        except (ValueError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType):
             return "malformed"
-        if address not in addresses_of(certificate):
+        if address not in _addresses(certificate, san):
             return "address_mismatch"
-        if at > info.not_after:
+        not_before = certificate.not_valid_before_utc
+        not_after = certificate.not_valid_after_utc
+        if at > not_after:
             return "expired"
-        if at < info.not_before:
+        if at < not_before:
             return "not_yet_valid"
-        if ENCRYPTION not in info.purposes:
+        key_type, key_bits, _ = key_facts(certificate)
+        is_ca = bool(constraints is not None and constraints.ca)
+        purposes = mail_purposes(key_type, is_ca, key_usage, extended)
+        if ENCRYPTION not in purposes:
             return "wrong_key_usage"
-        if info.key_type == "rsa" and info.key_bits < self._min_rsa_bits:
+        if key_type == "rsa" and key_bits < self._min_rsa_bits:
             return "weak_key"
         if self._anchors and not self._path_valid(certificate, at):
             return "untrusted"
         if self._revoked(certificate):
             return "revoked"
-        return None
+        return not_before.timestamp(), not_after.timestamp(), len(purposes) == 1
 
     def _path_valid(self, certificate: x509.Certificate, at: datetime) -> bool:
         context = ValidationContext(
@@ -265,8 +282,3 @@ class CertificateSelector:
         return False
 
 
-def _describe(certificate: x509.Certificate) -> CertificateInfo | None:
-    try:
-        return describe(certificate)
-    except KeyLoadError:
-        return None
