@@ -25,7 +25,8 @@ Our exception hierarchy::
         + MalformedRecord             a contact or event record that is not valid (.record .field)
         + MailboxError                  a path that is not a mailbox mailcore can read
     MailcoreError also has:
-      x EncryptionRefused               the policy refuses to send a message (JSON D in .report)
+      x MessageRefused                  the policy refuses a message (JSON D in .report)
+        + EncryptionRefused             encryption required, a recipient lacks a certificate
       x IrmError                        a rights-management operation refused on its merits
       x ExportRefused                   the export policy does not let this data leave
 
@@ -55,6 +56,7 @@ __all__ = [
     "MarkingListError",
     "MarkingNotOffered",
     "MarkingSyntaxError",
+    "MessageRefused",
     "PolicyError",
     "ServiceUnavailable",
     "SignatureInvalid",
@@ -123,16 +125,20 @@ class DirectoryUnavailable(ServiceUnavailable):
     """A certificate directory could not be reached or timed out."""
 
 
-class EncryptionRefused(MailcoreError):
-    """The policy refuses the message (encryption required but impossible).
+class MessageRefused(MailcoreError):
+    """The policy refuses the message (no signing key, encryption impossible...).
 
-    ``report`` holds what was decided and why (the pipeline's report, or the
-    encryption plan), so that the caller can say who lacked a certificate.
+    ``report`` holds what was decided and why (the pipeline's report), so
+    that the caller can say, for example, who lacked a certificate.
     """
 
     def __init__(self, message: str, *, report: object = None) -> None:
         super().__init__(message)
         self.report = report
+
+
+class EncryptionRefused(MessageRefused):
+    """Encryption was required but a recipient lacks a certificate (``reject``)."""
 
 
 class MarkingError(MailcoreError):

@@ -77,6 +77,13 @@ class SmimePolicy:
     # Add the sender's own certificate to the recipients, so that the sent
     # copy stays readable; the sender then counts for the all-or-nothing rule.
     encrypt_to_sender: bool = True
+    # Senders' keys for signing, and recipients' keys for inbound decryption:
+    # a folder of PKCS #12 files named by address (alice@example.com.p12).
+    key_store: str = "keys"
+    # The PKCS #12 password comes from this environment variable, never the file.
+    key_password_env: str = "MAILCORE_KEY_PASSWORD"
+    # Trust anchors for verifying inbound signatures (certificate files).
+    trust_anchors: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,6 +275,12 @@ def _plain(cls: type) -> Callable[[Mapping[str, Any], str], Any]:
     def build(values: Mapping[str, Any], where: str) -> Any:
         section = cls.__name__.removesuffix("Policy").lower()
         out = _typed_values(cls, section, values, where)
+        if cls is SmimePolicy and "trust_anchors" in out:
+            anchors = out["trust_anchors"]
+            anchors = [anchors] if isinstance(anchors, str) else anchors
+            if not isinstance(anchors, list) or not all(isinstance(a, str) and a for a in anchors):
+                _wrong(section, "trust_anchors", "a file name or a list of them", anchors, where)
+            out["trust_anchors"] = tuple(anchors)
         if cls is SmimePolicy:
             if "on_missing_certificate" in out:
                 _choice(
@@ -400,7 +413,7 @@ def _directory(values: Mapping[str, Any], where: str) -> DirectoryPolicy:
 
 
 def _has_no_address_test(template: str) -> bool:
-    from mailcore.directory._filter import FilterTemplate  # noqa: PLC0415 (import cycle)
+    from mailcore.directory._filter import FilterTemplate
 
     try:
         FilterTemplate.parse(template)

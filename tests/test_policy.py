@@ -43,6 +43,9 @@ PINNED_DEFAULTS: dict[str, Any] = {
     "smime.oaep": False,
     "smime.digest": "sha256",
     "smime.encrypt_to_sender": True,  # the sent copy stays readable
+    "smime.key_store": "keys",
+    "smime.key_password_env": "MAILCORE_KEY_PASSWORD",
+    "smime.trust_anchors": (),
     "directory.source": "file",  # `make demo` runs with no server
     "directory.server": ("ldap://127.0.0.1:389",),
     "directory.base_dn": "",

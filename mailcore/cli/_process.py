@@ -1,11 +1,190 @@
-"""``mailcore process (issue 8)``."""
+"""``mailcore process``: the whole pipeline per the policy (JSON D).
+
+One message (``IN`` a file or stdin, ``-o`` the result) or a folder of
+messages (``IN`` a folder, ``-o`` a folder) on ``--jobs`` processes.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
+import sys
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mailcore.cli._runtime import (
+    EXIT_FAILED,
+    EXIT_OK,
+    UsageError,
+    exit_code_for,
+    one_line,
+    read_input,
+    write_json,
+    write_output,
+)
+from mailcore.errors import MessageRefused
+from mailcore.pipeline import Pipeline
+from mailcore.policy import Policy
 
 __all__ = ["add_process_commands"]
 
 
 def add_process_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """Register the command group (not built yet)."""
+    """Register ``process``."""
+    process = commands.add_parser(
+        "process", help="mark, protect, sign and encrypt (or open) messages per the policy"
+    )
+    process.add_argument("input", nargs="?", metavar="IN", help="a message, '-', or a folder")
+    process.add_argument(
+        "-o", "--output", metavar="OUT", help="the result (a folder for a folder)"
+    )
+    process.add_argument(
+        "--direction",
+        choices=("outbound", "inbound"),
+        default="outbound",
+        help="default: outbound",
+    )
+    process.add_argument("--report", metavar="FILE", help="write the JSON D report here")
+    process.add_argument("--marking", metavar="M", help="the sender's chosen marking")
+    process.add_argument(
+        "--original", metavar="FILE", action="append", default=[],
+        help="the message replied to or forwarded (repeatable)",
+    )  # fmt: skip
+    process.add_argument("--irm-template", metavar="NAME_OR_GUID", help="restriction profile")
+    process.add_argument("--sender", metavar="ADDR", help="envelope sender (default: From)")
+    process.add_argument(
+        "--recipient", metavar="ADDR", action="append", help="envelope recipients (repeatable)"
+    )
+    process.add_argument(
+        "--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
+        help="processes for a folder of messages (default: the number of cores)",
+    )  # fmt: skip
+    process.set_defaults(handler=_process)
+
+
+@dataclass(frozen=True, slots=True)
+class _Options:
+    direction: str
+    marking: str | None
+    originals: tuple[bytes, ...]
+    irm_template: str | None
+    sender: str | None
+    recipients: tuple[str, ...] | None
+
+
+def _run_one(pipeline: Pipeline, data: bytes, options: _Options) -> tuple[bytes, dict[str, Any]]:
+    if options.direction == "inbound":
+        result = pipeline.inbound(data)
+    else:
+        result = pipeline.outbound(
+            data,
+            sender=options.sender,
+            recipients=options.recipients,
+            marking=options.marking,
+            originals=options.originals,
+            irm_template=options.irm_template,
+        )
+    return result.message, result.report.to_dict()
+
+
+def _options(args: argparse.Namespace) -> _Options:
+    return _Options(
+        direction=args.direction,
+        marking=args.marking,
+        originals=tuple(read_input(path) for path in args.original),
+        irm_template=args.irm_template,
+        sender=args.sender,
+        recipients=tuple(args.recipient) if args.recipient else None,
+    )
+
+
+def _process(args: argparse.Namespace, policy: Policy) -> int:
+    if args.jobs < 1:
+        raise UsageError("--jobs must be 1 or more")
+    options = _options(args)
+    if args.input is not None and Path(args.input).is_dir():
+        return _process_folder(Path(args.input), args, policy, options)
+    data = read_input(args.input)
+    with Pipeline(policy) as pipeline:
+        try:
+            message, report = _run_one(pipeline, data, options)
+        except MessageRefused as refused:
+            if args.report and refused.report is not None:
+                write_json(refused.report.to_dict(), args.report)  # type: ignore[attr-defined]
+            raise
+    write_output(message, args.output)
+    if args.report:
+        write_json(report, args.report)
+    return EXIT_OK
+
+
+# -- a folder of messages ------------------------------------------------------------
+
+_worker_pipeline: Pipeline | None = None
+_worker_options: _Options | None = None
+
+
+def _start_worker(policy: Policy, options: _Options) -> None:
+    global _worker_pipeline, _worker_options
+    _worker_pipeline = Pipeline(policy)
+    _worker_options = options
+
+
+def _work(source: str, target: str) -> tuple[str, str, str, dict[str, Any] | None]:
+    """(file, outcome, detail, report): outcome is encrypt / send_unencrypted /
+    not_requested / inbound / rejected / failed."""
+    assert _worker_pipeline is not None and _worker_options is not None
+    try:
+        data = Path(source).read_bytes()
+        message, report = _run_one(_worker_pipeline, data, _worker_options)
+    except MessageRefused as refused:
+        detail = refused.report.to_dict() if refused.report is not None else None  # type: ignore[attr-defined]
+        return source, "rejected", one_line(refused), detail
+    except Exception as error:  # one bad message must not stop the others
+        code = exit_code_for(error)
+        return source, "failed", f"{one_line(error)} (exit {code})", None
+    write_output(message, target)
+    outcome = (
+        "inbound" if _worker_options.direction == "inbound" else report["encryption"]["decision"]
+    )
+    return source, outcome, "", report
+
+
+def _process_folder(
+    folder: Path, args: argparse.Namespace, policy: Policy, options: _Options
+) -> int:
+    if not args.output:
+        raise UsageError("a folder of messages needs -o FOLDER for the results")
+    target = Path(args.output)
+    if target.exists() and not target.is_dir():
+        raise UsageError(f"{args.output} is not a folder")
+    target.mkdir(parents=True, exist_ok=True)
+    sources = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    counts: Counter[str] = Counter()
+    reports: dict[str, Any] = {}
+    problems: list[str] = []
+    show_progress = sys.stderr.isatty()
+    with ProcessPoolExecutor(
+        max_workers=args.jobs, initializer=_start_worker, initargs=(policy, options)
+    ) as pool:
+        futures = [pool.submit(_work, str(p), str(target / p.name)) for p in sources]
+        for done, future in enumerate(futures, start=1):
+            source, outcome, detail, report = future.result()
+            counts[outcome] += 1
+            reports[Path(source).name] = report
+            if detail:
+                problems.append(f"{Path(source).name}: {detail}")
+            if show_progress:
+                print(f"\r{done}/{len(futures)} messages", end="", file=sys.stderr, flush=True)
+    if show_progress:
+        print(file=sys.stderr)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    summary = ", ".join(f"{counts[k]} {k.replace('_', ' ')}" for k in sorted(counts)) or "nothing"
+    print(f"{len(sources)} messages: {summary}", file=sys.stderr)
+    if args.report:
+        write_json(reports, args.report)
+    return EXIT_FAILED if counts["rejected"] or counts["failed"] else EXIT_OK

@@ -6,6 +6,7 @@ import json
 import sys
 from pathlib import Path
 
+from mailcore.demo._pipeline_demo import run_pipeline_demo
 from mailcore.errors import MarkingDowngrade
 from mailcore.marking import apply_marking, check_marking, read_marking
 from mailcore.policy import Policy
@@ -64,48 +65,10 @@ def main() -> int:
         verdict = "pass" if result.passed else f"blocked ({result.reason})"
         print(f"   {name:13} {result.level or 'unmarked':40} {verdict}")
 
-    print("\n6. S/MIME with a freshly generated demo PKI: sign the marked message,")
-    print("   encrypt it to two recipients (RSA and EC), then open it as a recipient:")
-    _smime_demo(outgoing.message)
+    print("\n6. The whole outbound and inbound job (mailcore.pipeline) with a generated")
+    print("   demo PKI, a PKCS #12 key store and an LDIF certificate directory:")
+    run_pipeline_demo(Path("demo-output").resolve(), SAMPLES)
     return 0
-
-
-def _smime_demo(message: bytes) -> None:
-    from mailcore.smime import open_message, sign_and_encrypt
-    from mailcore.smime.pki import TestPKI
-
-    pki = TestPKI()
-    jo = pki.issue("jo.citizen@agency.gov.au", "rsa2048")
-    recipients = [
-        pki.issue("planning@agency.gov.au", "rsa2048"),
-        pki.issue("sam.minister@cabinet.gov.au", "p256"),
-    ]
-    wrapped = sign_and_encrypt(
-        message, jo.key, jo.certificate, [r.certificate for r in recipients], chain=jo.chain
-    )
-    head = wrapped.split(b"\r\n\r\n", 1)[0].decode()
-    kind = next(line for line in head.split("\r\n") if line.startswith("Content-Type"))
-    print(f"   sent: {len(wrapped):,} bytes, {kind}")
-    opened = open_message(
-        wrapped,
-        keys=[(recipients[1].key, recipients[1].certificate)],
-        trust=[pki.root.certificate],
-    )
-    for layer in opened.layers:
-        detail = layer.to_dict()["detail"] or {}
-        if layer.kind == "encrypted":
-            print(
-                f"   layer encrypted: opened with {detail.get('cipher')} "
-                f"({detail.get('key_encryption')})"
-            )
-        else:
-            signer = detail["signers"][0]
-            print(
-                f"   layer signed:    valid={detail['valid']} by {signer['email']} "
-                f"({signer['signature']}, {signer['digest']})"
-            )
-    assert opened.message is not None
-    print("   the marking survived:", read_marking(opened.message).to_dict()["subject_tag"])
 
 
 if __name__ == "__main__":

@@ -1,0 +1,154 @@
+"""The pipeline part of ``make demo``: a generated PKI, an LDIF directory, a policy file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pybase64
+from cryptography.hazmat.primitives.serialization import (
+    BestAvailableEncryption,
+    Encoding,
+    pkcs12,
+)
+
+from mailcore.pipeline import Pipeline
+from mailcore.policy import load_policy
+from mailcore.smime.pki import Identity, TestPKI
+
+PASSWORD = "demo-password"  # the demo's PKCS #12 password, read from the environment
+PEOPLE = ("jo.citizen@agency.gov.au", "planning@agency.gov.au", "sam.minister@cabinet.gov.au")
+WITHOUT_CERTIFICATE = "contractor@partner.example"
+
+POLICY = """\
+# The demo's policy (contract §4): markings on, sign and encrypt, file directory.
+[classification]
+enabled = true
+
+[smime]
+sign = true
+encrypt = true
+on_missing_certificate = "send_unencrypted"
+on_directory_error = "reject"
+key_store = "keys"
+key_password_env = "MAILCORE_DEMO_KEY_PASSWORD"
+trust_anchors = ["trust/root-ca.pem"]
+
+[directory]
+source = "file"
+file = "directory.ldif"
+trust_anchors = ["trust/root-ca.pem"]
+intermediates = ["trust/issuing-ca.pem"]
+"""
+
+
+def _ldif(identities: dict[str, Identity]) -> str:
+    records = []
+    for address in (*PEOPLE, WITHOUT_CERTIFICATE):
+        uid = address.split("@")[0]
+        lines = [f"dn: uid={uid},ou=people,dc=agency,dc=gov,dc=au", "objectClass: inetOrgPerson"]
+        lines += [f"uid: {uid}", f"cn: {uid}", f"sn: {uid}", f"mail: {address}"]
+        if address in identities:
+            der = identities[address].certificate.public_bytes(Encoding.DER)
+            lines.append(f"userCertificate;binary:: {pybase64.b64encode(der).decode()}")
+        records.append("\n".join(lines) + "\n")
+    return "\n".join(records)
+
+
+def build_demo_folder(folder: Path) -> dict[str, Identity]:
+    """Write the PKI, key store, directory and policy the demo runs on."""
+    pki = TestPKI()
+    identities = {address: pki.issue(address, "rsa2048") for address in PEOPLE}
+    (folder / "keys").mkdir(parents=True, exist_ok=True)
+    (folder / "trust").mkdir(exist_ok=True)
+    for address, identity in identities.items():
+        bundle = pkcs12.serialize_key_and_certificates(
+            address.encode(),
+            identity.key,  # type: ignore[arg-type]
+            identity.certificate,
+            list(identity.chain),
+            BestAvailableEncryption(PASSWORD.encode()),
+        )
+        (folder / "keys" / f"{address}.p12").write_bytes(bundle)
+    (folder / "trust" / "root-ca.pem").write_bytes(pki.root.certificate_pem())
+    (folder / "trust" / "issuing-ca.pem").write_bytes(pki.issuing.certificate_pem())
+    (folder / "directory.ldif").write_text(_ldif(identities))
+    (folder / "policy.toml").write_text(POLICY)
+    return identities
+
+
+def _summary(report: dict[str, object]) -> str:
+    encryption = report["encryption"] or {}
+    assert isinstance(encryption, dict)
+    marking = report["marking"] or {}
+    assert isinstance(marking, dict)
+    missing = ", ".join(f"{m['address']} ({m['reason']})" for m in encryption.get("missing", []))
+    parts = [
+        f"marking {marking.get('subject_tag')}",
+        f"signed={report['signed']}",
+        f"encrypted={report['encrypted']}",
+        f"decision={encryption.get('decision')}",
+    ]
+    if missing:
+        parts.append(f"missing: {missing}")
+    return ", ".join(parts)
+
+
+def run_pipeline_demo(folder: Path, samples: Path) -> None:
+    import os
+
+    build_demo_folder(folder)
+    os.environ["MAILCORE_DEMO_KEY_PASSWORD"] = PASSWORD
+    policy = load_policy(folder / "policy.toml")
+    out = folder / "out"
+    out.mkdir(exist_ok=True)
+    print(f"   demo PKI, key store, LDIF directory and policy written to {folder}/")
+    with Pipeline(policy) as pipeline:
+        group = (samples / "outgoing.eml").read_bytes().replace(
+            b"To: Planning Team <planning@agency.gov.au>",
+            b"To: Planning Team <planning@agency.gov.au>\r\nCc: sam.minister@cabinet.gov.au",
+        )
+        result = pipeline.outbound(group)
+        (out / "1-group-encrypted.eml").write_bytes(result.message)
+        print("\n   a) group message, every recipient has a certificate:")
+        print(f"      {_summary(result.report.to_dict())}")
+
+        mixed = (samples / "outgoing.eml").read_bytes().replace(
+            b"To: Planning Team <planning@agency.gov.au>",
+            f"To: planning@agency.gov.au, {WITHOUT_CERTIFICATE}".encode(),
+        )
+        result = pipeline.outbound(mixed)
+        (out / "2-group-unencrypted.eml").write_bytes(result.message)
+        print(f"\n   b) group message, {WITHOUT_CERTIFICATE} has no certificate (all-or-nothing):")
+        print(f"      {_summary(result.report.to_dict())}")
+        for warning in result.report.warnings:
+            print(f"      warning: {warning}")
+
+        reply = pipeline.outbound(
+            (samples / "reply.eml").read_bytes(),
+            originals=[(samples / "original.eml").read_bytes()],
+        )
+        (out / "3-reply-protected.eml").write_bytes(reply.message)
+        print("\n   c) reply to a PROTECTED//CABINET message, no marking chosen:")
+        print(f"      {_summary(reply.report.to_dict())}")
+
+        opened = pipeline.inbound(reply.message, user="sam.minister@cabinet.gov.au")
+        (out / "4-reply-opened.eml").write_bytes(opened.message)
+        print("\n   d) inbound: Sam's gateway opens the reply:")
+        for layer in opened.report.layers:
+            detail = layer.get("detail") or {}
+            if layer["kind"] == "encrypted":
+                print(f"      encrypted layer opened ({detail.get('cipher')})")
+            else:
+                signer = (detail.get("signers") or [{}])[0]
+                print(f"      signature valid={detail.get('valid')} by {signer.get('email')}")
+        marking = opened.report.marking or {}
+        print(f"      marking read: {marking.get('subject_tag')}")
+        unencrypted = (out / "2-group-unencrypted.eml").read_bytes()
+        tampered = unencrypted.replace(b"revised figures", b"REVISED FIGURES")
+        check = pipeline.inbound(tampered)
+        layer = check.report.layers[0]
+        print(
+            f"      message b) changed in transit: signature ok={layer['ok']} "
+            f"({layer['reason']}); returned with the failure in the report"
+        )
+    print(f"\n   messages written to {out}/")
