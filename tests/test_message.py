@@ -5,6 +5,8 @@ from __future__ import annotations
 from email.message import EmailMessage
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mailcore._message import RawMessage, as_bytes
 from mailcore.errors import MalformedInput, MalformedMessage
@@ -173,3 +175,46 @@ def test_malformed_messages(data: bytes) -> None:
 def test_malformed_message_names_the_line() -> None:
     with pytest.raises(MalformedMessage, match="line 3"):
         RawMessage(b"From: a@b.example\r\nTo: c@d.example\r\nnot a field\r\n\r\n")
+
+
+class TestAllAddresses:
+    """The fast path must agree with email.utils.getaddresses."""
+
+    @pytest.mark.parametrize(
+        "value",
+        [
+            "a@example.com",
+            "a@example.com, B <b@example.com>,c@example.com",
+            '"Doe, Jo" <jo@example.com>, x@example.com',
+            "undisclosed-recipients:;",
+            "team: a@example.com, b@example.com;",
+            "a@example.com (Alice), b@example.com",
+            "Bob <bob@example.com>, , c@example.com",
+            "not an address",
+        ],
+    )
+    def test_matches_getaddresses(self, value: str) -> None:
+        from email.utils import getaddresses
+
+        from mailcore._address import all_addresses
+
+        expected = [address for _, address in getaddresses([value]) if address]
+        assert all_addresses([value]) == expected
+
+    @given(
+        st.lists(
+            st.tuples(
+                st.sampled_from(["", "Al", "Bo Bo"]),
+                st.from_regex(r"[a-z]{1,8}@[a-z]{1,8}\.example", fullmatch=True),
+            ),
+            min_size=1,
+            max_size=5,
+        )
+    )
+    def test_generated_lists(self, mailboxes: list[tuple[str, str]]) -> None:
+        from email.utils import getaddresses
+
+        from mailcore._address import all_addresses
+
+        value = ", ".join(f"{n} <{a}>" if n else a for n, a in mailboxes)
+        assert all_addresses([value]) == [a for _, a in getaddresses([value]) if a]

@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from cryptography import x509
 
-from mailcore._address import is_simple_address
+from mailcore._address import all_addresses, is_simple_address
 from mailcore._message import MessageInput, RawMessage
 from mailcore.directory._base import CertificateDirectory, normalise_address
 from mailcore.directory._model import LookupReport
@@ -80,11 +80,7 @@ def recipients_of(message: MessageInput) -> tuple[str, ...]:
     """
     raw = RawMessage(message)
     values = [value for name in ("to", "cc", "bcc") for value in raw.get_all(name)]
-    found: list[str] = []
-    for _, address in getaddresses(values):
-        if address:
-            found.append(normalise_address(address))
-    return tuple(dict.fromkeys(found))
+    return tuple(dict.fromkeys(normalise_address(address) for address in all_addresses(values)))
 
 
 def _sender_of(message: MessageInput) -> str | None:
