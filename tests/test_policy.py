@@ -11,6 +11,7 @@ import pytest
 
 import mailcore
 from mailcore.errors import MalformedInput, MarkingListError, PolicyError
+from mailcore.irm import DO_NOT_FORWARD, ENCRYPT_ONLY
 from mailcore.marking import parse_subject_tag
 from mailcore.policy import (
     ClassificationPolicy,
@@ -69,6 +70,7 @@ PINNED_DEFAULTS: dict[str, Any] = {
     "directory.crls": (),
     "directory.min_rsa_bits": 2048,  # NIST SP 800-131A: RSA under 2048 bits is disallowed
     "irm.enabled": False,  # contract §4 "(default Off)"
+    "irm.templates": (DO_NOT_FORWARD, ENCRYPT_ONLY),  # the two built-in MS-ASRM templates
     "export.contacts": False,
     "export.contact_fields": "all",
     "export.calendar": "off",  # issue 6: Export Calendar defaults to Off
@@ -77,6 +79,7 @@ PINNED_DEFAULTS: dict[str, Any] = {
     "sync.default_sync_interval": "3d",
     "sync.max_messages": 18000,
     "sync.max_bytes": 600 * 1024 * 1024,  # "600MiB"
+    "sync.month_days": 31,  # the "1 month" window (FilterType 5)
 }
 SECTIONS: dict[str, type] = {
     "classification": ClassificationPolicy,
