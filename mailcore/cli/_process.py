@@ -10,6 +10,7 @@ import argparse
 import os
 import sys
 from collections import Counter
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -153,6 +154,10 @@ def _work(source: str, target: str) -> tuple[str, str, str, dict[str, Any] | Non
     return source, outcome, "", report
 
 
+def _work_job(job: tuple[str, str]) -> tuple[str, str, str, dict[str, Any] | None]:
+    return _work(*job)
+
+
 def _process_folder(
     folder: Path, args: argparse.Namespace, policy: Policy, options: _Options
 ) -> int:
@@ -167,18 +172,31 @@ def _process_folder(
     reports: dict[str, Any] = {}
     problems: list[str] = []
     show_progress = sys.stderr.isatty()
-    with ProcessPoolExecutor(
-        max_workers=args.jobs, initializer=_start_worker, initargs=(policy, options)
-    ) as pool:
-        futures = [pool.submit(_work, str(p), str(target / p.name)) for p in sources]
-        for done, future in enumerate(futures, start=1):
-            source, outcome, detail, report = future.result()
+    jobs = [(str(p), str(target / p.name)) for p in sources]
+    if args.jobs == 1:
+        _start_worker(policy, options)
+        outcomes: Iterator[tuple[str, str, str, dict[str, Any] | None]] = (
+            _work(*job) for job in jobs
+        )
+        pool = None
+    else:
+        pool = ProcessPoolExecutor(
+            max_workers=args.jobs, initializer=_start_worker, initargs=(policy, options)
+        )
+        # Chunks keep the per-message cost of handing work to a process low.
+        chunk = max(1, min(64, len(jobs) // (args.jobs * 8) or 1))
+        outcomes = pool.map(_work_job, jobs, chunksize=chunk)
+    try:
+        for done, (source, outcome, detail, report) in enumerate(outcomes, start=1):
             counts[outcome] += 1
             reports[Path(source).name] = report
             if detail:
                 problems.append(f"{Path(source).name}: {detail}")
             if show_progress:
-                print(f"\r{done}/{len(futures)} messages", end="", file=sys.stderr, flush=True)
+                print(f"\r{done}/{len(jobs)} messages", end="", file=sys.stderr, flush=True)
+    finally:
+        if pool is not None:
+            pool.shutdown()
     if show_progress:
         print(file=sys.stderr)
     for problem in problems:
