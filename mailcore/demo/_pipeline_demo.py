@@ -33,6 +33,11 @@ key_store = "keys"
 key_password_env = "MAILCORE_DEMO_KEY_PASSWORD"
 trust_anchors = ["trust/root-ca.pem"]
 
+[export]
+contacts = true
+contact_fields = "name_phone_email"
+calendar = "meeting_time_location"
+
 [directory]
 source = "file"
 file = "directory.ldif"
@@ -103,18 +108,26 @@ def run_pipeline_demo(folder: Path, samples: Path) -> None:
     out.mkdir(exist_ok=True)
     print(f"   demo PKI, key store, LDIF directory and policy written to {folder}/")
     with Pipeline(policy) as pipeline:
-        group = (samples / "outgoing.eml").read_bytes().replace(
-            b"To: Planning Team <planning@agency.gov.au>",
-            b"To: Planning Team <planning@agency.gov.au>\r\nCc: sam.minister@cabinet.gov.au",
+        group = (
+            (samples / "outgoing.eml")
+            .read_bytes()
+            .replace(
+                b"To: Planning Team <planning@agency.gov.au>",
+                b"To: Planning Team <planning@agency.gov.au>\r\nCc: sam.minister@cabinet.gov.au",
+            )
         )
         result = pipeline.outbound(group)
         (out / "1-group-encrypted.eml").write_bytes(result.message)
         print("\n   a) group message, every recipient has a certificate:")
         print(f"      {_summary(result.report.to_dict())}")
 
-        mixed = (samples / "outgoing.eml").read_bytes().replace(
-            b"To: Planning Team <planning@agency.gov.au>",
-            f"To: planning@agency.gov.au, {WITHOUT_CERTIFICATE}".encode(),
+        mixed = (
+            (samples / "outgoing.eml")
+            .read_bytes()
+            .replace(
+                b"To: Planning Team <planning@agency.gov.au>",
+                f"To: planning@agency.gov.au, {WITHOUT_CERTIFICATE}".encode(),
+            )
         )
         result = pipeline.outbound(mixed)
         (out / "2-group-unencrypted.eml").write_bytes(result.message)
@@ -152,3 +165,35 @@ def run_pipeline_demo(folder: Path, samples: Path) -> None:
             f"({layer['reason']}); returned with the failure in the report"
         )
     print(f"\n   messages written to {out}/")
+
+
+def run_export_demo(folder: Path, samples: Path) -> None:
+    """Contacts to vCard and events to iCalendar under the demo policy's [export]."""
+    from mailcore.export import read_records, write_ical, write_vcards
+
+    policy = load_policy(folder / "policy.toml")
+    out = folder / "out"
+    out.mkdir(parents=True, exist_ok=True)
+    settings = policy.export
+    print(
+        f"   policy: contacts={settings.contacts} ({settings.contact_fields}), "
+        f"calendar={settings.calendar!r} (the subject leaves as {settings.calendar_placeholder!r})"
+    )
+    with (out / "contacts.vcf").open("wb") as handle:
+        contacts = write_vcards(read_records(samples / "contacts.json"), policy, handle)
+    with (out / "calendar.ics").open("wb") as handle:
+        events = write_ical(read_records(samples / "events.json"), policy, handle)
+    print(f"   {contacts.records} contacts -> {out / 'contacts.vcf'}")
+    print(f"   {events.records} event(s) -> {out / 'calendar.ics'}:")
+    text = (out / "calendar.ics").read_text()
+    event = text[text.index("BEGIN:VEVENT") : text.index("END:VEVENT")]
+    for line in event.splitlines()[1:]:
+        if line.split(":", 1)[0].split(";", 1)[0] in (
+            "DTSTART",
+            "RRULE",
+            "EXDATE",
+            "SUMMARY",
+            "LOCATION",
+        ):
+            print(f"      {line}")
+    print("      (no attendees, organiser, body or alarm: they are above the policy's level)")
