@@ -25,6 +25,8 @@ BULK = 200
 # The objectclasses pkits.ldif uses beyond OpenLDAP's core/cosine/
 # inetorgperson.  The package's pkits.schema does not load in OpenLDAP 2.5
 # ('&' separators, undefined attribute types), so only what the entries need.
+# Also AD's proxyAddresses (its OID in AD's schema; OpenLDAP's msuser.schema
+# needs the whole AD schema), for the "(proxyAddresses=smtp:...)" filter.
 PKITS_SCHEMA = """\
 objectclass ( 1.2.840.113533.7.67.14 NAME 'entrustDNQualifierUser' SUP top AUXILIARY
   MAY dnQualifier )
@@ -35,6 +37,11 @@ objectclass ( 1.2.840.113533.7.67.15 NAME 'entrustNamedObject' SUP top AUXILIARY
   generationQualifier $ dmdName ) )
 objectclass ( 1.2.840.113549.1.9.24.2 NAME 'naturalPerson' SUP top AUXILIARY
   MAY ( email $ pseudonym $ serialNumber ) )
+attributetype ( 1.2.840.113556.1.2.210 NAME 'proxyAddresses'
+  EQUALITY caseIgnoreMatch SUBSTR caseIgnoreSubstringsMatch
+  SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 )
+objectclass ( 1.3.6.1.4.1.99999.1.1 NAME 'mailcoreTestAdUser' SUP top AUXILIARY
+  MAY proxyAddresses )
 """
 
 
@@ -147,6 +154,15 @@ def build_people() -> People:
         "sam@example.com", "p256", eku=(x509.oid.ExtendedKeyUsageOID.SERVER_AUTH,)
     )
     people.add("sam", ["sam@example.com"], [der(ids["sam"].certificate)])
+    ids["olga"] = pki.issue("olga@example.com", "p256")
+    people.entries.append(
+        f"dn: uid=olga,ou=people,{BASE_DN}\nobjectClass: inetOrgPerson\n"
+        "objectClass: mailcoreTestAdUser\nuid: olga\ncn: olga\nsn: olga\n"
+        "proxyAddresses: SMTP:Olga@Example.com\nproxyAddresses: smtp:o.alias@example.com\n"
+        "proxyAddresses: X500:/o=Example/ou=people/cn=olga\n"
+        + ldif_value("userCertificate;binary", der(ids["olga"].certificate))
+        + "\n"
+    )
     for number in range(1, BULK + 1):
         address = f"bulk{number:03d}@example.com"
         ids[address] = pki.issue(address, "p256", usage="encryption")
@@ -164,9 +180,15 @@ def pkits_ldif() -> str:
 
 
 @pytest.fixture(scope="session")
-def slapd(people: People, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Slapd]:
-    schema = tmp_path_factory.mktemp("schema") / "pkits-openldap.schema"
+def extra_schema(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    schema = tmp_path_factory.mktemp("schema") / "mailcore-tests.schema"
     schema.write_text(PKITS_SCHEMA)
+    return schema
+
+
+@pytest.fixture(scope="session")
+def slapd(people: People, extra_schema: Path) -> Iterator[Slapd]:
+    schema = extra_schema
     pki = people.pki
     server = pki.server("localhost")
     ca = pki.root.certificate_pem() + pki.issuing.certificate_pem()

@@ -6,6 +6,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -22,11 +23,12 @@ MESSAGE = (
 
 
 @pytest.fixture
-def own_slapd(people: People) -> Iterator[Slapd]:
+def own_slapd(people: People, extra_schema: Path) -> Iterator[Slapd]:
     """A slapd of this test's own, to be stopped and restarted."""
-    instance = Slapd([Database(BASE_DN, f"cn=admin,{BASE_DN}")]).start()
-    instance.add(people.ldif())
+    instance = Slapd([Database(BASE_DN, f"cn=admin,{BASE_DN}")], extra_schemas=(extra_schema,))
+    instance.start()
     try:
+        instance.add(people.ldif())
         yield instance
     finally:
         instance.remove()

@@ -136,6 +136,14 @@ class TestFinding:
         assert [r.reason for r in report["ivan@example.com"].rejected] == ["revoked"]
         assert [r.reason for r in report["kim@example.com"].rejected] == ["untrusted"]
 
+    def test_active_directory_proxy_addresses(self, slapd: Slapd, people: People) -> None:
+        with directory(slapd, filter="(proxyAddresses=smtp:{address})") as ldap:
+            report = ldap.lookup(["olga@example.com", "o.alias@example.com", "alice@example.com"])
+        assert report["olga@example.com"].certificate == people.ids["olga"].certificate
+        # the alias finds the entry, but the certificate names only the primary address
+        assert [r.reason for r in report["o.alias@example.com"].rejected] == ["address_mismatch"]
+        assert report["alice@example.com"].status == "not_found"  # no proxyAddresses at all
+
     def test_without_anchors_other_ca_is_accepted(self, slapd: Slapd, people: People) -> None:
         with directory(slapd) as ldap:
             assert ldap.lookup(["kim@example.com"])["kim@example.com"].found
