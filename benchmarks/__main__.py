@@ -14,6 +14,7 @@ from benchmarks.export import BENCHMARKS as EXPORT
 from benchmarks.irm import BENCHMARKS as IRM
 from benchmarks.marking import BENCHMARKS as MARKING
 from benchmarks.pipeline import BENCHMARKS as PIPELINE
+from benchmarks.serve import BENCHMARKS as SERVE
 from benchmarks.sizing import BENCHMARKS as SIZING
 from benchmarks.smime import BENCHMARKS as SMIME
 
@@ -47,7 +48,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
     args = parser.parse_args(argv)
     rows = run(
-        MARKING + SMIME + DIRECTORY + IRM + EXPORT + SIZING + PIPELINE, quick=args.quick
+        MARKING + SMIME + DIRECTORY + IRM + EXPORT + SIZING + PIPELINE + SERVE,
+        quick=args.quick,
     )
     print(_table(rows))
     if args.json:

@@ -27,6 +27,7 @@ __all__ = [
     "ExportPolicy",
     "IrmPolicy",
     "Policy",
+    "ServePolicy",
     "SmimePolicy",
     "SyncPolicy",
     "load_policy",
@@ -172,6 +173,59 @@ class SyncPolicy:
 
 
 @dataclass(frozen=True, slots=True)
+class ServePolicy:
+    """``[serve]``: ``mailcore serve``, the SMTP content filter (after-queue).
+
+    The MTA hands each message to ``listen``; the result goes to ``relay``
+    (the MTA's re-injection port).  Addresses are ``HOST:PORT`` (``[::1]:25``
+    for IPv6); sizes accept ``10MiB``/``10MB``/bytes; times are seconds.
+    """
+
+    listen: str = "127.0.0.1:10025"
+    relay: str = "127.0.0.1:10026"
+    direction: Literal["auto", "outbound", "inbound"] = "auto"
+    """``auto``: outbound when the envelope sender's domain is internal, else inbound."""
+    internal_domains: tuple[str, ...] = ()
+    """Domains whose senders are ours (``example.org``; ``.example.org`` for subdomains)."""
+    max_message_size: int = 50 * 1024 * 1024
+    """Bytes (SMTP SIZE, RFC 1870); more gets 552.  At least the MTA's own
+    limit (Postfix message_size_limit defaults to 10,240,000)."""
+    max_recipients: int = 1000
+    """Per transaction; more gets 452 (RFC 5321 §4.5.3.1.10; Postfix's default)."""
+    max_sessions: int = 20
+    """Concurrent SMTP sessions; more get 421 (match the MTA's maxproc)."""
+    workers: int = 0
+    """Threads running the pipeline; 0: the number of CPUs."""
+    max_line_length: int = 1000
+    """Octets per line with CRLF (RFC 5321 §4.5.3.1.6); longer lines get 500."""
+    session_timeout: float = 300.0
+    """Idle seconds before a session is closed (RFC 5321 §4.5.3.2.7: 5 minutes)."""
+    process_timeout: float = 120.0
+    """Seconds the pipeline may take for one message; then 451 (the MTA retries)."""
+    relay_timeout: float = 60.0
+    """Seconds per SMTP step with the next hop; then 451."""
+    shutdown_timeout: float = 150.0
+    """Seconds SIGTERM waits for messages in flight before exiting anyway."""
+    hostname: str = ""
+    """Name in the greeting and in EHLO to the next hop; empty: this host's name."""
+    tls_certificate: str = ""
+    tls_key: str = ""
+    """PEM files; when given, STARTTLS is offered (RFC 3207)."""
+    require_tls: bool = False
+    """Refuse mail before STARTTLS (530); needs a certificate."""
+
+    @property
+    def listen_address(self) -> tuple[str, int]:
+        """``listen`` as (host, port)."""
+        return _host_port("listen", self.listen)
+
+    @property
+    def relay_address(self) -> tuple[str, int]:
+        """``relay`` as (host, port)."""
+        return _host_port("relay", self.relay)
+
+
+@dataclass(frozen=True, slots=True)
 class Policy:
     """A whole policy file.  ``Policy()`` is the embedded default."""
 
@@ -181,6 +235,7 @@ class Policy:
     irm: IrmPolicy = field(default_factory=IrmPolicy)
     export: ExportPolicy = field(default_factory=ExportPolicy)
     sync: SyncPolicy = field(default_factory=SyncPolicy)
+    serve: ServePolicy = field(default_factory=ServePolicy)
     source: str | None = field(default=None, compare=False)
 
 
@@ -216,6 +271,7 @@ def policy_from_mapping(data: Mapping[str, Any], *, source: str | None = None) -
         "irm": _irm,
         "export": _export,
         "sync": _sync,
+        "serve": _serve,
     }
     for name, value in data.items():
         builder = builders.get(name)
@@ -504,6 +560,92 @@ def _sync(values: Mapping[str, Any], where: str) -> SyncPolicy:
             f"sync.default_sync_interval {result.default_sync_interval!r} is longer than "
             f"sync.max_sync_interval {result.max_sync_interval!r}",
             key="sync.default_sync_interval",
+            where=where,
+        )
+    return result
+
+
+_SERVE_DOMAIN = re.compile(
+    r"\.?[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\Z"
+)
+_SERVE_HOST_PORT = re.compile(r"(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+)):([0-9]{1,5})\Z")
+
+
+def _host_port(key: str, text: str) -> tuple[str, int]:
+    match = _SERVE_HOST_PORT.match(text)
+    port = int(match.group(3)) if match else -1
+    if match is None or not 0 <= port <= 65535:
+        raise PolicyError(
+            f"serve.{key} must be HOST:PORT (e.g. 127.0.0.1:10025 or [::1]:10025), not {text!r}",
+            key=f"serve.{key}",
+        )
+    return match.group(1) or match.group(2), port
+
+
+def _serve(values: Mapping[str, Any], where: str) -> ServePolicy:
+    raw = dict(values)
+    out: dict[str, Any] = {}
+    if "internal_domains" in raw:
+        domains = raw.pop("internal_domains")
+        domains = [domains] if isinstance(domains, str) else domains
+        if not isinstance(domains, list) or not all(
+            isinstance(d, str) and _SERVE_DOMAIN.match(d) for d in domains
+        ):
+            _wrong("serve", "internal_domains", "a list of domain names", domains, where)
+        out["internal_domains"] = tuple(d.lower() for d in domains)
+    if "max_message_size" in raw:
+        size = raw.pop("max_message_size")
+        try:
+            out["max_message_size"] = parse_size(size)
+        except ValueError as error:
+            raise PolicyError(
+                f"serve.max_message_size: {error}", key="serve.max_message_size", where=where
+            ) from None
+        if out["max_message_size"] < 1024:
+            _wrong("serve", "max_message_size", "at least 1KiB", size, where)
+    # (key, smallest value): whole numbers, then seconds.
+    for key, least in (
+        ("max_recipients", 1),
+        ("max_sessions", 1),
+        ("workers", 0),
+        # RFC 5321 §4.5.3.1.6: a server must take 1000-octet lines.
+        ("max_line_length", 1000),
+    ):
+        if key in raw:
+            value = raw.pop(key)
+            if isinstance(value, bool) or not isinstance(value, int) or value < least:
+                _wrong("serve", key, f"a whole number of at least {least}", value, where)
+            out[key] = value
+    for key in ("session_timeout", "process_timeout", "relay_timeout", "shutdown_timeout"):
+        if key in raw:
+            value = raw.pop(key)
+            if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+                _wrong("serve", key, "a number of seconds greater than 0", value, where)
+            out[key] = float(value)
+    out.update(_typed_values(ServePolicy, "serve", raw, where))
+    if "direction" in out:
+        _choice("serve", "direction", out["direction"], ("auto", "outbound", "inbound"), where)
+    for key in ("listen", "relay"):
+        if key in out:
+            try:
+                _host_port(key, out[key])
+            except PolicyError as error:
+                raise PolicyError(error.detail, key=error.key, where=where) from None
+    hostname = out.get("hostname", "")
+    if hostname and (hostname.startswith(".") or not _SERVE_DOMAIN.match(hostname)):
+        # It is sent in the greeting and in EHLO: a host name, nothing else.
+        _wrong("serve", "hostname", "a host name", out["hostname"], where)
+    result = ServePolicy(**out)
+    if bool(result.tls_certificate) != bool(result.tls_key):
+        raise PolicyError(
+            "serve.tls_certificate and serve.tls_key go together (both PEM files)",
+            key="serve.tls_certificate" if not result.tls_certificate else "serve.tls_key",
+            where=where,
+        )
+    if result.require_tls and not result.tls_certificate:
+        raise PolicyError(
+            "serve.require_tls needs serve.tls_certificate and serve.tls_key",
+            key="serve.require_tls",
             where=where,
         )
     return result

@@ -19,6 +19,7 @@ from mailcore.policy import (
     ExportPolicy,
     IrmPolicy,
     Policy,
+    ServePolicy,
     SmimePolicy,
     SyncPolicy,
     load_policy,
@@ -80,6 +81,23 @@ PINNED_DEFAULTS: dict[str, Any] = {
     "sync.max_messages": 18000,
     "sync.max_bytes": 600 * 1024 * 1024,  # "600MiB"
     "sync.month_days": 31,  # the "1 month" window (FilterType 5)
+    "serve.listen": "127.0.0.1:10025",  # Postfix's content_filter example port
+    "serve.relay": "127.0.0.1:10026",  # and its re-injection port
+    "serve.direction": "auto",
+    "serve.internal_domains": (),
+    "serve.max_message_size": 50 * 1024 * 1024,  # above Postfix's 10,240,000 default
+    "serve.max_recipients": 1000,  # Postfix smtpd_recipient_limit
+    "serve.max_sessions": 20,
+    "serve.workers": 0,  # the number of CPUs
+    "serve.max_line_length": 1000,  # RFC 5321 §4.5.3.1.6
+    "serve.session_timeout": 300.0,  # RFC 5321 §4.5.3.2.7
+    "serve.process_timeout": 120.0,
+    "serve.relay_timeout": 60.0,
+    "serve.shutdown_timeout": 150.0,
+    "serve.hostname": "",
+    "serve.tls_certificate": "",
+    "serve.tls_key": "",
+    "serve.require_tls": False,
 }
 SECTIONS: dict[str, type] = {
     "classification": ClassificationPolicy,
@@ -88,6 +106,7 @@ SECTIONS: dict[str, type] = {
     "irm": IrmPolicy,
     "export": ExportPolicy,
     "sync": SyncPolicy,
+    "serve": ServePolicy,
 }
 
 

@@ -14,6 +14,7 @@ from mailcore.cli._irm import add_irm_commands
 from mailcore.cli._marking import add_marking_commands
 from mailcore.cli._process import add_process_commands
 from mailcore.cli._runtime import EXIT_USAGE, UsageError, run_guarded
+from mailcore.cli._serve import add_serve_commands
 from mailcore.cli._size import add_size_commands
 from mailcore.cli._smime import add_smime_commands
 from mailcore.cli._vectors import add_vector_commands
@@ -47,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_irm_commands(commands)
     add_export_commands(commands)
     add_size_commands(commands)
+    add_serve_commands(commands)
     add_vector_commands(commands)
     return parser
 
