@@ -6,7 +6,11 @@ import json
 import sys
 from pathlib import Path
 
-from mailcore.demo._pipeline_demo import run_export_demo, run_pipeline_demo
+from mailcore.demo._pipeline_demo import (
+    run_export_demo,
+    run_pipeline_demo,
+    run_sizing_demo,
+)
 from mailcore.errors import MarkingDowngrade
 from mailcore.marking import apply_marking, check_marking, read_marking
 from mailcore.policy import Policy
@@ -67,10 +71,12 @@ def main() -> int:
 
     print("\n6. The whole outbound and inbound job (mailcore.pipeline) with a generated")
     print("   demo PKI, a PKCS #12 key store and an LDIF certificate directory:")
-    folder = Path("demo-output").resolve()
+    folder = Path("demo-output")
     run_pipeline_demo(folder, SAMPLES)
     print("\n7. Contacts and calendar export under the policy's [export] section:")
     run_export_demo(folder, SAMPLES)
+    print("\n8. Unlimited-sync sizing: what each ActiveSync sync window puts on a phone:")
+    run_sizing_demo(folder)
     return 0
 
 

@@ -197,3 +197,41 @@ def run_export_demo(folder: Path, samples: Path) -> None:
         ):
             print(f"      {line}")
     print("      (no attendees, organiser, body or alarm: they are above the policy's level)")
+
+
+def _demo_maildir(folder: Path, now: float) -> Path:
+    """A Maildir with a year of mail: a few messages a day, a heavy last month."""
+    import random
+
+    maildir = folder / "mailbox" / "Maildir"
+    for sub in ("cur", "new", "tmp", ".Projects/cur", ".Projects/new", ".Projects/tmp"):
+        (maildir / sub).mkdir(parents=True, exist_ok=True)
+    chooser = random.Random(2026)  # the same mailbox every time
+    day = 86_400
+    for number in range(3_000):
+        age = chooser.random() ** 2.5 * 365 * day  # more recent mail than old mail
+        received = int(now - age)
+        size = int(chooser.lognormvariate(11.9, 1.0)) + 600
+        box = maildir / (".Projects" if number % 5 == 0 else "") / "cur"
+        name = f"{received}.M{number}P1.demo,S={size}:2,S"
+        (box / name).write_bytes(b"")  # names carry time and size: no content needed
+    return maildir
+
+
+def run_sizing_demo(folder: Path) -> None:
+    """Size a generated mailbox against the phone limits of [sync]."""
+    import time
+
+    from mailcore.sizing import render_table, size_mailboxes
+
+    policy = load_policy(folder / "policy.toml")
+    now = time.time()
+    maildir = _demo_maildir(folder, now)
+    report = size_mailboxes([maildir], now=now, policy=policy, attachments=False)
+    (sizing,) = report.mailboxes
+    print(f"   a generated Maildir of 3,000 messages in {maildir}:")
+    for line in render_table(report).splitlines():
+        print(f"   {line}" if line else "")
+    print(
+        f"   -> allow at most {sizing.recommended_window!r}: the largest window under both limits"
+    )

@@ -26,6 +26,8 @@ def test_demo_runs_and_reports_each_step(tmp_path: Path) -> None:
     assert "marking [SEC=PROTECTED, CAVEAT=SH:CABINET], signed=True, encrypted=True" in text
     assert "signature valid=True by jo.citizen@agency.gov.au" in text
     assert "signature ok=False (content_mismatch)" in text
+    # The generated mailbox (seeded) crosses 600 MiB only with "all".
+    assert "-> allow at most '1m': the largest window under both limits" in text
     out = tmp_path / "demo-output" / "out"
     assert (out / "contacts.vcf").read_bytes().count(b"BEGIN:VCARD") == len(
         list(read_records(Path(demo.__file__).parent / "contacts.json"))
