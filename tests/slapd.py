@@ -45,6 +45,9 @@ class Slapd:
     schemas: tuple[str, ...] = ("core", "cosine", "inetorgperson")
     extra_schemas: tuple[Path, ...] = ()
     tls: tuple[bytes, bytes, bytes] | None = None
+    # Equality indexes, as any real directory has on the attributes it is
+    # searched by (AD indexes mail and proxyAddresses).
+    indexes: tuple[str, ...] = ("objectClass eq", "mail eq", "cn eq")
     port: int = field(default_factory=free_port)
     tls_port: int = field(default_factory=free_port)
     folder: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="mailcore-slapd-")))
@@ -86,6 +89,7 @@ class Slapd:
                 f'rootdn "{database.root_dn}"',
                 f"rootpw {ROOT_PASSWORD}",
                 f"directory {data}",
+                *(f"index {index}" for index in self.indexes),
                 "access to * by * read",
             ]
         return "\n".join(lines) + "\n"

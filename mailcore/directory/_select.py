@@ -82,6 +82,21 @@ def _addresses(
     return frozenset(name.strip().lower() for name in names)
 
 
+_EC_PUBLIC_KEY = x509.ObjectIdentifier("1.2.840.10045.2.1")
+_X25519 = x509.ObjectIdentifier("1.3.101.110")
+
+
+def _key_kind(certificate: x509.Certificate) -> tuple[str, int]:
+    """Key type and size, reading the public key only where its size matters (RSA)."""
+    algorithm = certificate.public_key_algorithm_oid
+    if algorithm == _EC_PUBLIC_KEY:
+        return "ec", 0  # the curve does not decide anything here
+    if algorithm == _X25519:
+        return "x25519", 256
+    kind, bits, _ = key_facts(certificate)
+    return kind, bits
+
+
 def _serial(certificate: x509.Certificate) -> int:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", CryptographyDeprecationWarning)
@@ -176,15 +191,29 @@ class CertificateSelector:
         for value in values:
             any_value = True
             try:
-                certificates = load_certificates(value)
-            except KeyLoadError:
-                digest = hashlib.sha256(value).hexdigest()
-                if digest not in seen:
-                    seen.add(digest)
-                    rejected.append(Rejection(digest, "malformed"))
-                continue
-            for certificate in certificates:
-                digest = hashlib.sha256(certificate.public_bytes(Encoding.DER)).hexdigest()
+                # Directories hold DER certificates (userCertificate): read them
+                # directly; PKCS #7 bags (userSMIMECertificate) and PEM files
+                # go through the general loader.
+                certificates: tuple[x509.Certificate, ...] = (
+                    x509.load_der_x509_certificate(value),
+                )
+                digests: tuple[str, ...] | None = (hashlib.sha256(value).hexdigest(),)
+            except ValueError:
+                try:
+                    certificates = load_certificates(value)
+                except KeyLoadError:
+                    digest = hashlib.sha256(value).hexdigest()
+                    if digest not in seen:
+                        seen.add(digest)
+                        rejected.append(Rejection(digest, "malformed"))
+                    continue
+                digests = None
+            for index, certificate in enumerate(certificates):
+                digest = (
+                    digests[index]
+                    if digests is not None
+                    else hashlib.sha256(certificate.public_bytes(Encoding.DER)).hexdigest()
+                )
                 if digest in seen:
                     continue
                 seen.add(digest)
@@ -234,7 +263,7 @@ class CertificateSelector:
             return "expired"
         if at < not_before:
             return "not_yet_valid"
-        key_type, key_bits, _ = key_facts(certificate)
+        key_type, key_bits = _key_kind(certificate)
         is_ca = bool(constraints is not None and constraints.ca)
         purposes = mail_purposes(key_type, is_ca, key_usage, extended)
         if ENCRYPTION not in purposes:
@@ -280,5 +309,3 @@ class CertificateSelector:
             if revocations.get_revoked_certificate_by_serial_number(serial) is not None:
                 return True
         return False
-
-

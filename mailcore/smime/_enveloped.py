@@ -29,6 +29,7 @@ All DER is written with :mod:`mailcore.smime._der`.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -226,6 +227,8 @@ def choose_cipher(
       sends one message with the widely readable choice instead.
     """
     index = _capability_index(capabilities or {})
+    if not index:
+        return DEFAULT_CIPHER  # nothing known about anyone (no need to look each one up)
     common: set[CipherName] | None = None
     known = False
     for certificate in recipients:
@@ -297,10 +300,18 @@ def _check_recipients(
 ) -> list[_Recipient]:
     if isinstance(recipients, x509.Certificate):
         raise TypeError("recipients must be a sequence of certificates, not one certificate")
-    checked = [_check_recipient(certificate, use_ski=use_ski) for certificate in recipients]
+    checked = [_checked_recipient(certificate, use_ski) for certificate in recipients]
     if not checked:
         raise ValueError("Must have at least one recipient")
     return checked
+
+
+@functools.lru_cache(maxsize=4096)
+def _checked_recipient(certificate: x509.Certificate, use_ski: bool) -> _Recipient:
+    # A gateway encrypts to the same (directory-cached) certificates again
+    # and again: their checks and DER pieces are worked out once.  Only
+    # successes are remembered; certificates compare by their DER encoding.
+    return _check_recipient(certificate, use_ski=use_ski)
 
 
 def _check_recipient(certificate: x509.Certificate, *, use_ski: bool) -> _Recipient:
