@@ -44,19 +44,38 @@ class MemoryKeyStore:
 class FolderKeyStore:
     """A folder of PKCS #12 files, one per person (the embedded default).
 
-    A file counts for the addresses its certificate carries (so
-    ``alice.p12`` serves alice@example.com).  Files are read once, on first
-    use, with ``password``; a file that cannot be read raises
+    ``alice@example.com.p12`` (or ``.pfx``) holds the key of
+    alice@example.com: a sender's key is read on first use, alone (a store
+    of thousands of people is not read whole to sign one message), and kept.
+    A file named otherwise counts for the addresses its certificate carries;
+    those, and every key for :meth:`decryption_keys`, are read when first
+    needed.  ``password`` opens the files; one that cannot be read raises
     :class:`~mailcore.KeyLoadError` naming it.
     """
 
     def __init__(self, folder: str | Path, *, password: bytes | None = None) -> None:
         self.folder = Path(folder)
         self._password = password
+        self._by_file: dict[Path, LoadedKey] = {}
         self._keys: dict[str, LoadedKey] | None = None
         self._lock = threading.Lock()
 
-    def _load(self) -> dict[str, LoadedKey]:
+    def _read(self, file: Path) -> LoadedKey:
+        loaded = self._by_file.get(file)
+        if loaded is not None:
+            return loaded
+        try:
+            loaded = load_private_key(file.read_bytes(), password=self._password)
+        except KeyLoadError as error:
+            raise KeyLoadError(error.detail, where=str(file)) from None
+        except OSError as error:
+            raise KeyLoadError(f"cannot be read: {error.strerror}", where=str(file)) from None
+        if loaded.certificate is None:
+            raise KeyLoadError("the PKCS #12 file holds no certificate", where=str(file))
+        self._by_file[file] = loaded
+        return loaded
+
+    def _load_all(self) -> dict[str, LoadedKey]:
         with self._lock:
             if self._keys is not None:
                 return self._keys
@@ -65,19 +84,26 @@ class FolderKeyStore:
             for file in files:
                 if file.suffix.lower() not in _KEY_SUFFIXES:
                     continue
-                try:
-                    loaded = load_private_key(file.read_bytes(), password=self._password)
-                except KeyLoadError as error:
-                    raise KeyLoadError(error.detail, where=str(file)) from None
-                if loaded.certificate is None:
-                    raise KeyLoadError("the PKCS #12 file holds no certificate", where=str(file))
+                loaded = self._read(file)
+                assert loaded.certificate is not None
                 for address in addresses_of(loaded.certificate):
                     keys.setdefault(address, loaded)
             self._keys = keys
             return keys
 
     def signing_key(self, address: str) -> LoadedKey | None:
-        return self._load().get(normalise_address(address))
+        wanted = normalise_address(address)
+        with self._lock:
+            if self._keys is not None:
+                return self._keys.get(wanted)
+            for suffix in _KEY_SUFFIXES:
+                file = self.folder / f"{wanted}{suffix}"
+                if file.is_file():
+                    loaded = self._read(file)
+                    assert loaded.certificate is not None
+                    if wanted in addresses_of(loaded.certificate):
+                        return loaded
+        return self._load_all().get(wanted)
 
     def decryption_keys(self) -> Sequence[LoadedKey]:
-        return tuple(dict.fromkeys(self._load().values()))
+        return tuple(dict.fromkeys(self._load_all().values()))
