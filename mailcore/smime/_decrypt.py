@@ -266,7 +266,11 @@ def decrypt_message(
         # RFC 3218 §2.3.2: the content is decrypted whether or not the
         # unwrap was genuine; only a genuine key's success counts.
         content = _open(envelope, cipher, cek)
-        if content is not None and genuine:
+        if (
+            content is not None
+            and (authenticated or key_encryption != "rsa-pkcs1v15" or _is_entity(content))
+            and genuine
+        ):
             return DecryptResult(
                 content=content,
                 cipher=cipher.name,
@@ -275,6 +279,21 @@ def decrypt_message(
                 key_encryption=key_encryption,
             )
     raise DecryptionFailed(DECRYPTION_FAILED)
+
+
+# The start of a MIME entity (RFC 8551 §3.3: what is enveloped is a MIME
+# entity): a header field name and its colon, or the blank line of an entity
+# without header fields.
+_ENTITY_START = re.compile(rb"(?:\r?\n|[!-9;-~]+[ \t]*:)")
+
+
+def _is_entity(content: bytes) -> bool:
+    """A PKCS #1 v1.5 key-transport failure can look like success: OpenSSL's
+    implicit rejection returns a pseudo-random key instead of an error, and
+    one time in ~256 unauthenticated CBC content then "decrypts" with valid
+    padding.  Such garbage is not a MIME entity, so it is refused like any
+    other failure (same message, same path: no oracle)."""
+    return _ENTITY_START.match(content) is not None
 
 
 def _check_key(key: object, certificate: x509.Certificate | None) -> PrivateKey:

@@ -561,14 +561,36 @@ class TestDecryptionFailed:
 
     def test_tampered_cbc_content_is_not_detected(self, bob: Identity) -> None:
         # CBC has no integrity (why require_authenticated exists): a change
-        # in the first block garbles it and is not noticed.
+        # in the second block garbles it (and flips a bit of the third) and
+        # is not noticed.  (A garbled first block no longer looks like a
+        # MIME entity and is refused: see test_substitute_key_never_yields_content.)
         der = bytearray(
             body_der(encrypt_message(MESSAGE, [bob.certificate], cipher="aes-256-cbc"))
         )
         size = len(ENTITY) + 16 - len(ENTITY) % 16
-        der[len(der) - size] ^= 0x01
+        der[len(der) - size + 16] ^= 0x01
         result = decrypt_message(bytes(der), key_of(bob))
-        assert result.content != ENTITY and result.content[16:] != ENTITY[16:]
+        assert result.content[:16] == ENTITY[:16]
+        assert result.content[16:32] != ENTITY[16:32]
+        assert result.content[48:] == ENTITY[48:]
+
+    def test_garbled_first_block_refused_for_pkcs1v15(self, bob: Identity) -> None:
+        # A first block that decrypts to garbage is no MIME entity: with PKCS#1
+        # v1.5 key transport that is treated like a failed unwrap (implicit
+        # rejection makes the two look alike), with the one failure message.
+        # Garbage starts like an entity about 1 time in 100, so 5 tries.
+        failures = 0
+        for _ in range(5):
+            der = bytearray(
+                body_der(encrypt_message(MESSAGE, [bob.certificate], cipher="aes-256-cbc"))
+            )
+            der[len(der) - (len(ENTITY) + 16 - len(ENTITY) % 16)] ^= 0x01
+            try:
+                decrypt_message(bytes(der), key_of(bob))
+            except DecryptionFailed as error:
+                assert str(error) == DECRYPTION_FAILED
+                failures += 1
+        assert failures >= 3
 
     @pytest.mark.parametrize("where", ["tag", "ciphertext", "nonce"])
     def test_tampered_gcm(self, bob: Identity, where: str) -> None:
