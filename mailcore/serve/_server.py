@@ -133,6 +133,12 @@ class _Handler:
     async def handle_DATA(  # noqa: N802 (aiosmtpd's hook name)
         self, server: _Session, session: Session, envelope: Envelope
     ) -> str:
+        transport = server.transport
+        if transport is None or transport.is_closing():
+            # The session was closed (421 at shutdown, or the client left)
+            # before this message's turn: nobody can receive a 250, so it
+            # is not relayed either — the client still holds it and retries.
+            return "421 4.3.2 Service shutting down"
         server.in_flight = True
         data = envelope.original_content or b""
         peer = session.peer
