@@ -71,14 +71,14 @@ class EncryptionPlan:
         return {"decision": self.decision, "missing": [m.to_dict() for m in self.missing]}
 
 
-def recipients_of(message: MessageInput) -> tuple[str, ...]:
+def recipients_of(message: MessageInput | RawMessage) -> tuple[str, ...]:
     """The addresses of To, Cc and Bcc, in order, lowercased, without repeats.
 
     Group syntax (``undisclosed-recipients:;``) contributes nobody; an entry
     that is not an address is kept as written, so that the plan reports it
     as ``invalid_address`` instead of dropping a recipient silently.
     """
-    raw = RawMessage(message)
+    raw = message if isinstance(message, RawMessage) else RawMessage(message)
     values = [value for name in ("to", "cc", "bcc") for value in raw.get_all(name)]
     return tuple(dict.fromkeys(normalise_address(address) for address in all_addresses(values)))
 

@@ -57,6 +57,7 @@ class FolderKeyStore:
         self.folder = Path(folder)
         self._password = password
         self._by_file: dict[Path, LoadedKey] = {}
+        self._signers: dict[str, LoadedKey] = {}
         self._keys: dict[str, LoadedKey] | None = None
         self._lock = threading.Lock()
 
@@ -93,6 +94,9 @@ class FolderKeyStore:
 
     def signing_key(self, address: str) -> LoadedKey | None:
         wanted = normalise_address(address)
+        known = self._signers.get(wanted)  # a dict read is atomic under the GIL
+        if known is not None:
+            return known
         with self._lock:
             if self._keys is not None:
                 return self._keys.get(wanted)
@@ -102,6 +106,7 @@ class FolderKeyStore:
                     loaded = self._read(file)
                     assert loaded.certificate is not None
                     if wanted in addresses_of(loaded.certificate):
+                        self._signers[wanted] = loaded
                         return loaded
         return self._load_all().get(wanted)
 

@@ -25,7 +25,7 @@ from mailcore._address import first_address
 from mailcore._message import MessageInput, RawMessage, as_bytes
 from mailcore.directory._base import CertificateDirectory
 from mailcore.directory._open import open_directory
-from mailcore.directory._plan import plan_encryption
+from mailcore.directory._plan import plan_encryption, recipients_of
 from mailcore.errors import EncryptionRefused, MessageRefused
 from mailcore.irm import apply_restriction, read_rights
 from mailcore.marking import apply_marking, read_marking
@@ -40,12 +40,11 @@ from mailcore.smime._signed import sign_message
 __all__ = ["Pipeline"]
 
 
-def _without_bcc(data: bytes) -> bytes:
+def _without_bcc(raw: RawMessage) -> bytes:
     # RFC 5322 §3.6.3: Bcc addresses must not reach the other recipients —
     # neither in the outer header nor inside the signed/encrypted content.
-    raw = RawMessage(data)
     fields = raw.find("bcc")
-    return raw.replace_fields([(field, b"") for field in fields]) if fields else data
+    return raw.replace_fields([(field, b"") for field in fields]) if fields else raw.data
 
 
 class Pipeline:
@@ -151,7 +150,8 @@ class Pipeline:
         if irm_template is not None:
             data = apply_restriction(data, irm_template, policy)
             irm_report = read_rights(data, user=sender, policy=policy).to_dict()
-        marking_report = read_marking(data).to_dict()
+        raw = RawMessage(data)  # one parse of the marked message for what follows
+        marking_report = read_marking(raw).to_dict()
 
         plan = None
         if policy.smime.encrypt:
@@ -159,7 +159,7 @@ class Pipeline:
                 data,
                 directory=self.directory,
                 policy=policy,
-                recipients=recipients,
+                recipients=recipients if recipients is not None else recipients_of(raw),
                 sender=sender,
                 at=at,
             )
@@ -179,7 +179,7 @@ class Pipeline:
                     report=report,
                 )
         decision = "not_requested" if plan is None else plan.decision
-        data = _without_bcc(data)
+        data = _without_bcc(raw)
 
         signed = False
         if policy.smime.sign:
