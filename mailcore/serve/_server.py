@@ -25,6 +25,7 @@ import socket
 import ssl
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +35,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from mailcore import __version__
 from mailcore._message import RawMessage
-from mailcore.errors import MailcoreError, MessageRefused, PolicyError
+from mailcore.errors import MailcoreError, MessageRefused, PolicyError, ServiceUnavailable
 from mailcore.pipeline import Pipeline, ProcessResult
 from mailcore.policy import Policy, ServePolicy
 from mailcore.serve._direction import Direction, choose_direction
@@ -96,6 +97,10 @@ class _Session(SMTP):
             transport.close()
 
 
+class ClientGone(ServiceUnavailable):
+    """The SMTP client disconnected while its message was processed."""
+
+
 @dataclass(frozen=True, slots=True)
 class _Job:
     """One message as the DATA command delivered it."""
@@ -154,7 +159,17 @@ class _Handler:
         )
         # The work is shielded: a client that disconnects does not cut a
         # relay short; the outcome is still logged, and shutdown waits for it.
-        task = asyncio.ensure_future(self.owner._handle_message(job))
+        # The session's idle timer must not drop a client whose message is
+        # being processed (aiosmtpd restarts it at the next command).
+        idle = getattr(server, "_timeout_handle", None)
+        if idle is not None:
+            idle.cancel()
+
+        def client_connected() -> bool:
+            transport = server.transport
+            return transport is not None and not transport.is_closing()
+
+        task = asyncio.ensure_future(self.owner._handle_message(job, client_connected))
         self.owner.tasks.add(task)
         task.add_done_callback(self.owner.tasks.discard)
         reply = await asyncio.shield(task)
@@ -300,8 +315,15 @@ class ContentFilter:
             result = self.pipeline.inbound(job.data)
         return result, started, time.monotonic()
 
-    async def _handle_message(self, job: _Job) -> Reply:
-        """Process one message and relay it; the reply for the client's final dot."""
+    async def _handle_message(
+        self, job: _Job, client_connected: Callable[[], bool] = lambda: True
+    ) -> Reply:
+        """Process one message and relay it; the reply for the client's final dot.
+
+        A client that has gone before the relay starts cannot receive a 250:
+        the message is not relayed (the client still holds it and retries),
+        so that it is never delivered twice.
+        """
         loop = asyncio.get_running_loop()
         assert self._workers is not None and self._relayers is not None
         assert self._relay is not None
@@ -318,6 +340,8 @@ class ContentFilter:
             timings["queue"] = _ms(started - submitted)
             timings["process"] = _ms(ended - started)
             pipeline_summary = _summary(result.report.to_dict())
+            if not client_connected():
+                raise ClientGone("the client left before the relay; not relayed")
             relay = await loop.run_in_executor(
                 self._relayers, self._relay.send, job.sender, job.recipients, result.message
             )

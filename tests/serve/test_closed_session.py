@@ -9,12 +9,24 @@ got a 250 (and will send it again).
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass, field
 
 from aiosmtpd.smtp import Envelope, Session
 
-from mailcore.serve._server import _Handler
-from tests.serve.conftest import JO, PLANNING, FilterThread, Sink, make_message
+from mailcore.serve import ContentFilter
+from mailcore.serve._server import _Handler, _Job
+from tests.pipeline.conftest import World
+from tests.serve.conftest import (
+    JO,
+    PLANNING,
+    FilterThread,
+    Sink,
+    demo_pipeline,
+    make_message,
+    send,
+    serve_policy,
+)
 
 
 @dataclass
@@ -58,3 +70,34 @@ def test_open_session_is_relayed(running: FilterThread, sink: Sink) -> None:
     reply = _call(running, _FakeSession(_Transport(closing=False)))
     assert reply.startswith("250 ")
     assert sink.message_ids() == ["<m9001@agency.gov.au>"]
+
+
+def test_client_gone_before_relay_is_not_relayed(running: FilterThread, sink: Sink) -> None:
+    job = _Job(
+        id="t1",
+        peer="127.0.0.1:1",
+        sender=JO,
+        recipients=(PLANNING,),
+        data=make_message(9002),
+        received=time.monotonic(),
+    )
+    coroutine = running.filter._handle_message(job, lambda: False)
+    reply = asyncio.run_coroutine_threadsafe(coroutine, running.loop).result(timeout=30)
+    assert reply.code == 451  # nobody hears it; the client still holds the message
+    assert sink.message_ids() == []
+
+
+def test_slow_next_hop_does_not_trip_the_idle_timer(world: World, sink: Sink) -> None:
+    # The session times out after 1 s of silence; the next hop takes 2.5 s to
+    # answer.  The client must get its 250 (and the message arrive once), not
+    # be dropped while its message is being relayed.
+    sink.delay = 2.5
+    policy = serve_policy(sink, session_timeout=1)
+    thread = FilterThread(ContentFilter(policy, pipeline=demo_pipeline(world, policy), log=None))
+    thread.start()
+    try:
+        answer = send(thread.port, JO, [PLANNING], make_message(9003), timeout=30)
+    finally:
+        thread.stop()
+    assert answer.code == 250
+    assert sink.message_ids() == ["<m9003@agency.gov.au>"]
