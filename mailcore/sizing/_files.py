@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 
 from mailcore.sizing._mime import attachment_bytes, header_end, may_have_attachments
 
@@ -31,9 +33,14 @@ def read_head(path: str | bytes, *, attachments: bool) -> tuple[MessageHead, int
     the whole file only when the header says it may have attachments.
     Raises ``OSError`` for files that cannot be read.
     """
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    # O_NONBLOCK: a FIFO or device in a mailbox folder must not hang the
+    # scan; anything that is not a regular file is refused right after open.
+    flags = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0)
+    fd = os.open(path, flags)
     try:
         info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", path)
         data = os.read(fd, HEAD)
         end, _ = header_end(data)
         while end == -1 and len(data) < min(info.st_size, MAX_HEAD):

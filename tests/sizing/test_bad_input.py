@@ -93,3 +93,21 @@ def test_unusual_maildir_names(tmp_path: Path) -> None:
     sizing = size_mailbox(box, now=NOW, attachments=False)
     assert sizing.window("1d").messages == 4
     assert sizing.window("1d").bytes == 4 * len(MESSAGE)
+
+
+def test_fifo_in_a_mailbox_does_not_hang(tmp_path: Path) -> None:
+    # Opening a FIFO for reading blocks until a writer comes; the scan must
+    # count it as unreadable instead (Maildir header pass and .eml tree).
+    box = _maildir(tmp_path / "box")
+    (box / "cur" / f"{NOW - 100}.M1P1.h,S={len(MESSAGE)}:2,S").write_bytes(MESSAGE)
+    os.mkfifo(box / "cur" / f"{NOW - 50}.M2P2.h:2,S")
+    sizing = size_mailbox(box, now=NOW, attachments=True)
+    assert sizing.bad_input.unreadable == 1
+    assert sizing.window("all").messages == 1
+    tree = tmp_path / "eml" / "Inbox"
+    tree.mkdir(parents=True)
+    (tree / "ok.eml").write_bytes(MESSAGE)
+    os.mkfifo(tree / "pipe.eml")
+    sizing = size_mailbox(tmp_path / "eml", now=NOW)
+    assert sizing.bad_input.unreadable == 1
+    assert sizing.window("all").messages == 1
