@@ -11,6 +11,7 @@ express is :class:`~mailcore.MalformedRecord` (not silently changed).
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
@@ -431,11 +432,29 @@ def _event_record(event: Any, number: int) -> dict[str, Any]:
     return record
 
 
+_COMPONENT_LINE = re.compile(
+    r"^(BEGIN|END):([A-Za-z0-9-]+)[ \t]*\r?$", re.MULTILINE | re.IGNORECASE
+)
+
+
 def read_ical(text: str) -> Iterator[dict[str, Any]]:
     """Records of every VEVENT in ``text`` (icalendar's reader); overrides
     (RECURRENCE-ID) become ``Exceptions`` of their master."""
     import icalendar
 
+    # icalendar silently drops a component that is never closed: a truncated
+    # file would export as an empty calendar.  Every BEGIN needs its END.
+    opened = _COMPONENT_LINE.findall(text)
+    depth: list[str] = []
+    for kind, name in opened:
+        if kind.upper() == "BEGIN":
+            depth.append(name.upper())
+        elif not depth or depth.pop() != name.upper():
+            raise MalformedInput(f"not a readable iCalendar file: END:{name} without its BEGIN")
+    if depth:
+        raise MalformedInput(
+            f"not a readable iCalendar file: BEGIN:{depth[-1]} is never closed (truncated?)"
+        )
     try:
         calendars = icalendar.Calendar.from_ical(text, multiple=True)
     except Exception as error:  # icalendar raises ValueError and friends
