@@ -97,6 +97,10 @@ def _json_lines(stream: IO[bytes], name: str) -> Iterator[dict[str, Any]]:
                 f"{name} line {number}: not a JSON object ({error.msg} at column {error.colno})",
                 record=number,
             ) from None
+        except RecursionError:
+            raise MalformedRecord(
+                f"{name} line {number}: nested too deeply to be a record", record=number
+            ) from None
         if not isinstance(value, dict):
             raise MalformedRecord(
                 f"{name} line {number}: expected a JSON object, got {type(value).__name__}",
@@ -108,6 +112,8 @@ def _json_lines(stream: IO[bytes], name: str) -> Iterator[dict[str, Any]]:
 def _json_list(data: bytes, name: str) -> Iterator[dict[str, Any]]:
     try:
         document = json.loads(_decode(data, name))
+    except RecursionError:
+        raise MalformedInput("nested too deeply to be a list of records", where=name) from None
     except json.JSONDecodeError as error:
         raise MalformedInput(
             f"not valid JSON ({error.msg} at line {error.lineno} column {error.colno})",

@@ -15,6 +15,9 @@ from typing import Any, NoReturn
 
 from mailcore.errors import MalformedRecord
 
+# ASCII digits only: str.isdigit() also accepts '²' and other digits int() refuses.
+_WHOLE_NUMBER = re.compile(r"-?[0-9]+")
+
 __all__ = [
     "Where",
     "get_bool",
@@ -92,7 +95,7 @@ def get_int(
     value = record.get(key)
     if value is None or value == "":
         return None
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+    if isinstance(value, str) and _WHOLE_NUMBER.fullmatch(value.strip()):
         number = int(value)
     elif isinstance(value, int):  # JSON true/false are 1/0, as in WBXML
         number = int(value)
@@ -128,7 +131,7 @@ def parse_utc(text: str) -> datetime | None:
             digits = zone[1:].replace(":", "")
             moment -= sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
         return moment
-    except ValueError:  # 20250230T...: month or day out of range
+    except (ValueError, OverflowError):  # 20250230T...: out of range; or past year 9999
         return None
 
 
@@ -171,5 +174,7 @@ def get_date(record: Mapping[str, Any], key: str, where: Where) -> date | None:
     if moment is None:
         where.fail(key, f"expected a date like 1980-02-29T00:00:00.000Z, got {_show(value)}")
     if moment.hour >= 12:
+        if moment.date() == date.max:
+            where.fail(key, f"the date is past the year 9999: {_show(value)}")
         moment += timedelta(days=1)
     return moment.date()

@@ -209,7 +209,10 @@ def parse_datetime(text: str, *, strict: bool = True) -> datetime | None:
     moment = datetime.fromisoformat(stripped.replace("z", "Z"))
     if moment.tzinfo is None:
         raise ValueError(f"{text!r} has no time zone")
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:59:59-01:00 is past year 9999 in UTC
+        raise ValueError(f"{text!r} is outside the years 1-9999 in UTC") from None
 
 
 def format_datetime(moment: datetime | None) -> str:

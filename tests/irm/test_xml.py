@@ -99,6 +99,16 @@ class TestReading:
         assert license.expires is not None
         assert license.expired(datetime(2000, 1, 1, tzinfo=UTC))
 
+    @pytest.mark.parametrize("value", ["9999-12-31T23:59:59-01:00", "0001-01-01T00:00:00+01:00"])
+    def test_expiry_outside_the_calendar(self, value: str) -> None:
+        # In UTC these are past 9999 / before year 1: refused as malformed in
+        # strict mode, counted expired (grants nothing) in lenient mode.
+        data = edited("9999-12-30T23:59:59.999Z", value)
+        with pytest.raises(MalformedIrm):
+            parse_license(data, strict=True)
+        license = parse_license(data, strict=False)
+        assert license.expired(datetime(2000, 1, 1, tzinfo=UTC))
+
     def test_warnings_do_not_refuse_in_strict_mode(self) -> None:
         data = edited("<rm:ForwardAllowed>0<", "<rm:ForwardAllowed>1<")
         license = parse_license(data, strict=True)
