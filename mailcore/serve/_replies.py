@@ -71,9 +71,11 @@ def reply_for_error(error: BaseException) -> Reply:
     """
     if isinstance(error, DirectoryUnavailable):
         # RFC 3463 X.4.3: directory server failure.
-        return Reply(451, "4.4.3", f"Certificate directory unavailable, try again later: {error}")
+        # The reply goes back on the wire and into bounces: no server names
+        # or internal detail (those are in the log), just what happened.
+        return Reply(451, "4.4.3", "Certificate directory unavailable, try again later")
     if isinstance(error, ServiceUnavailable):
-        return Reply(451, "4.4.3", f"A service the filter needs is unavailable: {error}")
+        return Reply(451, "4.4.3", "A service the filter needs is unavailable, try again later")
     if isinstance(error, TimeoutError):  # before OSError, its base class
         return Reply(451, "4.3.0", "Processing took too long, try again later")
     if isinstance(error, PolicyError | KeyLoadError | OSError):
@@ -81,7 +83,8 @@ def reply_for_error(error: BaseException) -> Reply:
         # or file the filter cannot use): the message is fine, keep it.
         return Reply(451, "4.3.5", "Filter configuration error, try again later")
     if isinstance(error, MalformedInput):
-        return Reply(554, "5.6.0", f"Malformed message, not accepted: {error}")
+        # The parser's text can quote the message's own bytes: only its kind.
+        return Reply(554, "5.6.0", f"Malformed message, not accepted ({type(error).__name__})")
     if isinstance(error, MailcoreError):
         return Reply(550, "5.7.1", f"Message refused by policy: {error}")
     return Reply(451, "4.3.0", "Internal error in the filter, try again later")

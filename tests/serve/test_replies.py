@@ -57,3 +57,13 @@ def test_reply_is_one_printable_line(text: str) -> None:
     assert all(0x20 <= ord(c) <= 0x7E for c in line)
     assert len(line) + 2 <= 512
     assert clean_text(clean_text(text)) == clean_text(text)
+
+
+def test_replies_never_quote_message_bytes_or_servers() -> None:
+    from mailcore.errors import DirectoryUnavailable, MalformedMessage
+    from mailcore.serve._replies import reply_for_error
+
+    malformed = reply_for_error(MalformedMessage("b'Subject: secret plans' is not a field"))
+    assert malformed.code == 554 and "secret" not in str(malformed.text)
+    down = reply_for_error(DirectoryUnavailable("no LDAP server answered (ldap://dc1.corp:389)"))
+    assert down.code == 451 and "dc1.corp" not in str(down.text)
