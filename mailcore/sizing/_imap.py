@@ -63,8 +63,21 @@ class ImapMailbox:
 
 
 def parse_imap_url(url: str) -> ImapMailbox:
-    """``imaps://user@host[:993][/folder]`` as an :class:`ImapMailbox`."""
-    parts = urlsplit(url)
+    """``imaps://user@host[:993][/folder]`` as an :class:`ImapMailbox`.
+
+    A password in the URL is refused (it would end up in reports and error
+    messages): it comes from ``--imap-password-env``.
+    """
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:  # imaps://u@[::1 and other unparsable netlocs
+        raise MailboxError("not a valid imaps:// address", where=_without_secret(url)) from None
+    if password is not None:
+        raise MailboxError(
+            "put no password in the address (use --imap-password-env)",
+            where=_without_secret(url),
+        )
     if parts.scheme != "imaps":
         raise MailboxError("only imaps:// (IMAP over TLS) is supported", where=url)
     try:
@@ -75,6 +88,11 @@ def parse_imap_url(url: str) -> ImapMailbox:
         raise MailboxError("write imaps://user@host[:port][/folder]", where=url)
     folder = unquote(parts.path.lstrip("/")) or None
     return ImapMailbox(parts.hostname, port, unquote(parts.username), folder)
+
+
+def _without_secret(url: str) -> str:
+    """The address with anything between ``:`` and ``@`` of the user part hidden."""
+    return re.sub(r"^(imaps?://[^:/@]*):[^@/]*@", r"\1:***@", url)
 
 
 # -- responses -------------------------------------------------------------------

@@ -111,3 +111,13 @@ def test_fifo_in_a_mailbox_does_not_hang(tmp_path: Path) -> None:
     sizing = size_mailbox(tmp_path / "eml", now=NOW)
     assert sizing.bad_input.unreadable == 1
     assert sizing.window("all").messages == 1
+
+
+def test_imap_address_with_password_is_refused_without_echoing_it() -> None:
+    from mailcore.sizing._imap import parse_imap_url
+
+    with pytest.raises(MailboxError) as raised:
+        parse_imap_url("imaps://alice:s3cret@mail.example:993/INBOX")
+    assert "s3cret" not in str(raised.value)
+    with pytest.raises(MailboxError, match="not a valid"):
+        parse_imap_url("imaps://alice@[::1")
