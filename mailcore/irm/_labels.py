@@ -266,7 +266,7 @@ def _parse_date(text: str) -> datetime | None:
 def _format_date(moment: datetime) -> str:
     offset = moment.utcoffset()
     fraction = f".{moment.microsecond:06d}" if moment.microsecond else ""
-    base = moment.strftime("%Y-%m-%dT%H:%M:%S") + fraction
+    base = f"{moment.year:04d}" + moment.strftime("-%m-%dT%H:%M:%S") + fraction
     if offset is None or offset == timedelta(0):
         return base + "Z"
     return base + moment.strftime("%z")

@@ -133,7 +133,7 @@ def format_time(moment: datetime) -> str:
     """ISO 8601 UTC with ``Z``; milliseconds only when there are some."""
     utc = moment.astimezone(UTC)
     millis = f".{utc.microsecond // 1000:03d}" if utc.microsecond // 1000 else ""
-    return utc.strftime("%Y-%m-%dT%H:%M:%S") + millis + "Z"
+    return f"{utc.year:04d}" + utc.strftime("-%m-%dT%H:%M:%S") + millis + "Z"
 
 
 def _same_address(first: str | None, second: str | None) -> bool:

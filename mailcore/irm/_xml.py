@@ -222,7 +222,7 @@ def format_datetime(moment: datetime | None) -> str:
     if moment.tzinfo is None:
         raise ValueError("a naive datetime cannot be written (add a time zone)")
     utc = moment.astimezone(UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S") + f".{utc.microsecond // 1000:03d}Z"
+    return f"{utc.year:04d}" + utc.strftime("-%m-%dT%H:%M:%S") + f".{utc.microsecond // 1000:03d}Z"
 
 
 class _Collector:

@@ -296,3 +296,10 @@ class TestTemplates:
     def test_no_templates_element(self) -> None:
         with pytest.raises(MalformedIrm, match="RightsManagementTemplates"):
             parse_templates(LICENSE.encode())
+
+
+def test_years_before_1000_are_written_with_four_digits() -> None:
+    # glibc's strftime("%Y") writes year 1 as "1": ISO 8601 needs "0001".
+    from mailcore.irm._xml import format_datetime
+
+    assert format_datetime(datetime(1, 1, 1, tzinfo=UTC)) == "0001-01-01T00:00:00.000Z"
