@@ -60,7 +60,7 @@ class RawMessage:
     continuation); fields are located only when asked for.
     """
 
-    __slots__ = ("_fields", "body_start", "data", "header_end")
+    __slots__ = ("_fields", "_index", "_scanned", "body_start", "data", "header_end")
 
     def __init__(self, message: MessageInput) -> None:
         data = as_bytes(message)
@@ -72,6 +72,8 @@ class RawMessage:
         self.body_start = body_start
         _check_header_block(data, header_end)
         self._fields: list[RawField] | None = None
+        self._index: dict[str, list[RawField]] | None = None
+        self._scanned = False
 
     @property
     def linesep(self) -> bytes:
@@ -86,18 +88,29 @@ class RawMessage:
             self._fields = _locate_fields(self.data, self.header_end)
         return self._fields
 
+    def _by_name(self) -> dict[str, list[RawField]]:
+        if self._index is None:
+            index: dict[str, list[RawField]] = {}
+            for field in self.fields:
+                index.setdefault(field.name.lower(), []).append(field)
+            self._index = index
+        return self._index
+
     def find(self, name: str) -> list[RawField]:
         """The fields called ``name`` (case-insensitive), in order."""
-        if self._fields is not None:
-            lowered = name.lower()
-            return [f for f in self._fields if f.name.lower() == lowered]
+        if self._scanned or self._fields is not None:
+            return list(self._by_name().get(name.lower(), ()))
         # One C-level scan for this name rather than locating every field.
         return self.find_many(name)[name.lower()]
 
     def find_many(self, *names: str) -> dict[str, list[RawField]]:
         """Fields for several names (lowercased keys), in one scan."""
-        if self._fields is not None:
-            return {name.lower(): self.find(name) for name in names}
+        if self._scanned or self._fields is not None:
+            # Asked again: locating every field once and indexing them by
+            # name is cheaper than another scan per question.
+            index = self._by_name()
+            return {key: list(index.get(key, ())) for key in map(str.lower, names)}
+        self._scanned = True
         first, rest, keys = _names_patterns(names)
         found: dict[str, list[RawField]] = {key: [] for key in keys}
         data, header_end = self.data, self.header_end
@@ -195,10 +208,10 @@ def _split(data: bytes) -> tuple[int, int]:
     return lf + 1, lf + 2
 
 
-_FIELD_START = re.compile(rb"^([!-9;-~]+)[ \t]*:", re.MULTILINE)
 # A line that is neither a continuation (starts with WSP) nor "name:".
 _BAD_LINE = re.compile(rb"\n(?![ \t]|[!-9;-~]+[ \t]*:)([^\n]*)")
 _FIRST_LINE = re.compile(rb"[!-9;-~]+[ \t]*:")
+_FIRST_LINE_NAME = re.compile(rb"([!-9;-~]+)[ \t]*:")
 
 
 def _check_header_block(data: bytes, header_end: int) -> None:
@@ -252,16 +265,27 @@ def _names_patterns(
 _FIELD_END = re.compile(rb"\n(?![ \t])")
 
 
+_FIELD_AFTER_LF = re.compile(rb"\n([!-9;-~]+)[ \t]*:")
+
+
 def _locate_fields(data: bytes, header_end: int) -> list[RawField]:
     # C-level scans instead of a Python loop over lines: headers are on the
-    # hot path of every marking and S/MIME operation.
-    matches = list(_FIELD_START.finditer(data, _mbox_skip(data, header_end), header_end))
-    if not matches:
-        return []
-    ends = [match.start() for match in matches[1:]]
-    ends.append(header_end)
-    make = RawField._make
-    return [
-        make((match.group(1).decode("ascii"), match.start(), match.end(), end))
-        for match, end in zip(matches, ends, strict=True)
-    ]
+    # hot path of every marking and S/MIME operation.  A literal "\n" first
+    # lets the regex engine jump from line to line (a ^ anchor in MULTILINE
+    # mode is tried at every position); the first line is matched on its own.
+    start = _mbox_skip(data, header_end)
+    fields: list[RawField] = []
+    new = tuple.__new__
+    pending = _FIRST_LINE_NAME.match(data, start, header_end)
+    name = pending.group(1).decode("ascii") if pending is not None else None
+    field_start = start
+    value_start = pending.end() if pending is not None else 0
+    for match in _FIELD_AFTER_LF.finditer(data, start, header_end):
+        line_start = match.start() + 1
+        if name is not None:
+            fields.append(new(RawField, (name, field_start, value_start, line_start)))
+        name = match.group(1).decode("ascii")
+        field_start, value_start = line_start, match.end()
+    if name is not None:
+        fields.append(new(RawField, (name, field_start, value_start, header_end)))
+    return fields

@@ -218,3 +218,54 @@ class TestAllAddresses:
 
         value = ", ".join(f"{n} <{a}>" if n else a for n, a in mailboxes)
         assert all_addresses([value]) == [a for _, a in getaddresses([value]) if a]
+
+
+_NAMES = st.sampled_from(["From", "to", "TO", "Cc", "Subject", "X-Tag", "Received", "bcc"])
+_VALUE_LINE = st.text(st.characters(min_codepoint=33, max_codepoint=126), max_size=12)
+
+
+@st.composite
+def _header_blocks(draw: st.DrawFn) -> tuple[bytes, list[tuple[str, bytes]]]:
+    """A message and, independently, the (name, field bytes) it is made of."""
+    linesep = draw(st.sampled_from([b"\r\n", b"\n"]))
+    fields: list[tuple[str, bytes]] = []
+    for _ in range(draw(st.integers(0, 8))):
+        name = draw(_NAMES)
+        lines = draw(st.lists(_VALUE_LINE, min_size=1, max_size=3))
+        space = draw(st.sampled_from([b"", b" ", b"\t"]))
+        text = name.encode() + space + b":" + b" " + lines[0].encode() + linesep
+        text += b"".join(b" " + line.encode() + linesep for line in lines[1:])
+        fields.append((name, text))
+    body = linesep + b"To: not a header" + linesep
+    return b"".join(text for _, text in fields) + body, fields
+
+
+class TestLookupPaths:
+    """Fields are found by a per-name scan on the first question and from an
+    index of every field afterwards: both must give the same answer."""
+
+    @given(_header_blocks())
+    def test_fields_match_the_blocks_they_were_built_from(
+        self, generated: tuple[bytes, list[tuple[str, bytes]]]
+    ) -> None:
+        data, built = generated
+        if not built:
+            return
+        raw = RawMessage(data)
+        assert [(f.name, data[f.start : f.end]) for f in raw.fields] == built
+
+    @given(_header_blocks(), st.lists(_NAMES, min_size=1, max_size=3))
+    def test_scan_and_index_agree(
+        self, generated: tuple[bytes, list[tuple[str, bytes]]], names: list[str]
+    ) -> None:
+        data, built = generated
+        if not built:
+            return
+        scanned = RawMessage(data).find_many(*names)
+        indexed_message = RawMessage(data)
+        indexed_message.find("Subject")  # the first question scans...
+        indexed = indexed_message.find_many(*names)  # ...later ones use the index
+        assert scanned == indexed
+        for name in names:
+            expected = [text for field_name, text in built if field_name.lower() == name.lower()]
+            assert [data[f.start : f.end] for f in indexed[name.lower()]] == expected

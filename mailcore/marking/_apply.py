@@ -248,7 +248,7 @@ def _is_downgrade(requested: Marking, inherited: Marking) -> bool:
 
 
 def apply_marking(
-    message: MessageInput,
+    message: MessageInput | RawMessage,
     marking: str | Marking | None = None,
     *,
     policy: Policy | ClassificationPolicy | None = None,
@@ -266,7 +266,7 @@ def apply_marking(
     other byte of the message stays as it was.
     """
     settings = _classification(policy)
-    raw = RawMessage(message)
+    raw = message if isinstance(message, RawMessage) else RawMessage(message)
     version = settings.version
     warnings: list[str] = []
     inherited, unknown = _inherit(

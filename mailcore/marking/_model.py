@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from mailcore.errors import MarkingSyntaxError
@@ -211,17 +212,7 @@ class Marking(NamedTuple):
         the comma, the next starts with one space), so that unfolding can
         never split a value (reference note §9 item 1).
         """
-        parts = self._parts(long_form=True)
-        text = ", ".join(parts)
-        if len(text) > MAX_MARKING_LENGTH:
-            raise MarkingSyntaxError(
-                f"marking is {len(text)} characters long; EPMS allows at "
-                f"most {MAX_MARKING_LENGTH}",
-                defects=("too_long",),
-            )
-        if not fold:
-            return text
-        return _fold(parts, linesep, first_line_used=len("X-Protective-Marking: "))
+        return _header_value(self, fold, linesep)
 
     def _parts(self, *, long_form: bool, check: bool = True) -> list[str]:
         parts: list[str] = []
@@ -287,6 +278,24 @@ class Marking(NamedTuple):
     def __str__(self) -> str:
         # For logs and debugging: never raises, unlike header_value().
         return ", ".join(self._parts(long_form=True, check=False))
+
+
+
+# A gateway writes the same few markings (one per sender and level) all day:
+# each header value is built and checked once.
+@lru_cache(maxsize=512)
+def _header_value(marking: Marking, fold: bool, linesep: str) -> str:
+    parts = marking._parts(long_form=True)
+    text = ", ".join(parts)
+    if len(text) > MAX_MARKING_LENGTH:
+        raise MarkingSyntaxError(
+            f"marking is {len(text)} characters long; EPMS allows at "
+            f"most {MAX_MARKING_LENGTH}",
+            defects=("too_long",),
+        )
+    if not fold:
+        return text
+    return _fold(parts, linesep, first_line_used=len("X-Protective-Marking: "))
 
 
 def _fold(parts: list[str], linesep: str, *, first_line_used: int) -> str:

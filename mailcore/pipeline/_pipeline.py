@@ -32,19 +32,20 @@ from mailcore.marking import apply_marking, read_marking
 from mailcore.pipeline._keys import FolderKeyStore, KeyStore
 from mailcore.pipeline._report import ProcessReport, ProcessResult
 from mailcore.policy import Policy
-from mailcore.smime._enveloped import encrypt_message
+from mailcore.smime._enveloped import encrypt_entity
 from mailcore.smime._keys import load_certificates
+from mailcore.smime._mime import join_entity, split_entity
 from mailcore.smime._open import open_message
-from mailcore.smime._signed import sign_message
+from mailcore.smime._signed import sign_entity
 
 __all__ = ["Pipeline"]
 
 
-def _without_bcc(raw: RawMessage) -> bytes:
+def _without_bcc(raw: RawMessage) -> RawMessage:
     # RFC 5322 §3.6.3: Bcc addresses must not reach the other recipients —
     # neither in the outer header nor inside the signed/encrypted content.
     fields = raw.find("bcc")
-    return raw.replace_fields([(field, b"") for field in fields]) if fields else raw.data
+    return RawMessage(raw.replace_fields([(field, b"") for field in fields])) if fields else raw
 
 
 class Pipeline:
@@ -139,13 +140,14 @@ class Pipeline:
         policy = self.policy
         data = as_bytes(message)
         raw = RawMessage(data)
-        sender = sender or first_address(raw.first("From"))
         warnings: list[str] = []
 
         if policy.classification.enabled or marking is not None or originals:
-            marked = apply_marking(data, marking, policy=policy, originals=originals)
+            marked = apply_marking(raw, marking, policy=policy, originals=originals)
             data = marked.message
             warnings.extend(marked.warnings)
+        # Asked after the marking, which has located the header fields.
+        sender = sender or first_address(raw.first("From"))
         irm_report = None
         if irm_template is not None:
             data = apply_restriction(data, irm_template, policy)
@@ -179,7 +181,12 @@ class Pipeline:
                     report=report,
                 )
         decision = "not_requested" if plan is None else plan.decision
-        data = _without_bcc(raw)
+        raw = _without_bcc(raw)
+        data = raw.data
+        # The message is split into outer fields and MIME entity once; the
+        # signature and the encryption work on that split.
+        protect = policy.smime.sign or (plan is not None and plan.encrypt)
+        entity = split_entity(raw) if protect else None
 
         signed = False
         if policy.smime.sign:
@@ -193,8 +200,9 @@ class Pipeline:
                     f"signing is required and there is no key for the sender {sender!r}",
                     report=report,
                 )
-            data = sign_message(
-                data,
+            assert entity is not None
+            entity = sign_entity(
+                entity,
                 key.key,
                 key.certificate,
                 chain=key.chain,
@@ -205,16 +213,21 @@ class Pipeline:
         encrypted = False
         if plan is not None and plan.encrypt:
             cipher = None if policy.smime.cipher == "auto" else policy.smime.cipher
-            data = encrypt_message(
-                data,
+            assert entity is not None
+            data = encrypt_entity(
+                entity,
                 plan.certificates,
                 cipher=cipher,  # type: ignore[arg-type]
                 oaep=policy.smime.oaep,
             )
             encrypted = True
-        elif plan is not None:
-            who = ", ".join(f"{m.address} ({m.reason})" for m in plan.missing)
-            warnings.append(f"sent unencrypted to everyone: no usable certificate for {who}")
+        else:
+            if signed:
+                assert entity is not None
+                data = join_entity(entity)
+            if plan is not None:
+                who = ", ".join(f"{m.address} ({m.reason})" for m in plan.missing)
+                warnings.append(f"sent unencrypted to everyone: no usable certificate for {who}")
 
         report = ProcessReport(
             "outbound",

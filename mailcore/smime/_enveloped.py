@@ -37,7 +37,7 @@ from typing import Literal, TypeVar
 
 from asn1crypto import x509 as asn1_x509  # type: ignore[import-untyped]  # no stubs
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, padding, serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa, x25519
 from cryptography.hazmat.primitives.asymmetric import padding as asym_padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
@@ -64,13 +64,14 @@ from mailcore.smime._cms_types import (
     cipher_by_name,
     derive_kek,
 )
-from mailcore.smime._mime import base64_blocks, split_entity, wrap
+from mailcore.smime._mime import Entity, base64_blocks, split_entity, wrap
 
 __all__ = [
     "DEFAULT_CIPHER",
     "ENCRYPTION_CIPHERS",
     "CipherName",
     "choose_cipher",
+    "encrypt_entity",
     "encrypt_message",
 ]
 
@@ -182,12 +183,35 @@ def encrypt_message(
     forbids keyEncipherment (RSA) or keyAgreement (EC, X25519), or that
     has no subjectKeyIdentifier when ``use_ski`` is asked for.
     """
+    return encrypt_entity(
+        split_entity(message),
+        recipients,
+        cipher=cipher,
+        oaep=oaep,
+        use_ski=use_ski,
+        capabilities=capabilities,
+    )
+
+
+def encrypt_entity(
+    entity: Entity,
+    recipients: Sequence[x509.Certificate],
+    *,
+    cipher: CipherName | None = None,
+    oaep: bool = False,
+    use_ski: bool = False,
+    capabilities: Mapping[str, Sequence[str]] | None = None,
+) -> bytes:
+    """:func:`encrypt_message` on a message already split by
+    :func:`~mailcore.smime._mime.split_entity` (or signed by
+    :func:`~mailcore.smime._signed.sign_entity`): the same bytes, without
+    parsing the message again.
+    """
     checked = _check_recipients(recipients, use_ski=use_ski)
     if cipher is None:
         cipher = choose_cipher(recipients, capabilities)
     elif cipher not in ENCRYPTION_CIPHERS:
         raise ValueError(f"cipher must be one of {', '.join(ENCRYPTION_CIPHERS)}, not {cipher!r}")
-    entity = split_entity(message)
     outer, linesep, inner = entity.outer, entity.linesep, entity.inner
     # Large messages: each big buffer is let go as soon as the next one is
     # made (entity, then ciphertext, then base64 lines), so that the peak
@@ -428,12 +452,17 @@ def _envelope(
         trailer = _der.octet_string(sealed[-16:])
     else:
         iv = os.urandom(16)
-        padder = padding.PKCS7(128).padder()
         encryptor = Cipher(algorithms.AES(cek), modes.CBC(iv)).encryptor()
+        # RFC 5652 §6.3: pad with k - (l mod k) octets of that value
+        # (1..16), always at least one; the tail is padded on its own so
+        # that a large content is not copied just to add 1..16 octets.
+        whole = len(content) - len(content) % 16
+        pad = 16 - len(content) % 16
+        tail = bytes(content[whole:]) + bytes((pad,)) * pad
         ciphertext = b"".join(
             (
-                encryptor.update(padder.update(content)),
-                encryptor.update(padder.finalize()),
+                encryptor.update(memoryview(content)[:whole]),
+                encryptor.update(tail),
                 encryptor.finalize(),
             )
         )

@@ -28,6 +28,7 @@ __all__ = [
     "canonicalise",
     "content_type",
     "find_signed_parts",
+    "join_entity",
     "make_seven_bit",
     "replace_entity",
     "split_entity",
@@ -135,9 +136,9 @@ class Entity:
     linesep: bytes  # the message's own line separator, for what we write
 
 
-def split_entity(message: MessageInput) -> Entity:
+def split_entity(message: MessageInput | RawMessage) -> Entity:
     """Split a message into outer header fields and the inner MIME entity."""
-    raw = RawMessage(message)
+    raw = message if isinstance(message, RawMessage) else RawMessage(message)
     data = raw.data
     outer: list[bytes] = []
     mime_fields: list[bytes] = []
@@ -213,6 +214,11 @@ def wrap(outer: bytes, fields: list[str], body: bytes, linesep: bytes = b"\r\n")
     head = outer + b"MIME-Version: 1.0" + linesep
     head += b"".join(f.encode("ascii") + linesep for f in fields)
     return head + linesep + body
+
+
+def join_entity(entity: Entity) -> bytes:
+    """The message an :class:`Entity` stands for: outer fields, MIME-Version, the entity."""
+    return b"".join((entity.outer, b"MIME-Version: 1.0", entity.linesep, entity.inner))
 
 
 def replace_entity(message: MessageInput, entity: bytes) -> bytes:

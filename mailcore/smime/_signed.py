@@ -41,9 +41,16 @@ from mailcore.smime._algorithms import (
     encode_capabilities,
     signature_algorithm,
 )
-from mailcore.smime._mime import base64_lines, canonicalise, make_seven_bit, split_entity, wrap
+from mailcore.smime._mime import (
+    Entity,
+    base64_lines,
+    canonicalise,
+    join_entity,
+    make_seven_bit,
+    split_entity,
+)
 
-__all__ = ["SigningKey", "sign_message", "signed_data"]
+__all__ = ["SigningKey", "sign_entity", "sign_message", "signed_data"]
 
 SigningKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | ed25519.Ed25519PrivateKey
 """The private keys mailcore signs with."""
@@ -126,7 +133,39 @@ def sign_message(
     The certificate's key usage is not checked here: the verifier decides
     (a certificate without digitalSignature gives ``wrong_key_usage``).
     """
-    entity = split_entity(message)
+    return join_entity(
+        sign_entity(
+            split_entity(message),
+            key,
+            certificate,
+            chain=chain,
+            opaque=opaque,
+            digest=digest,
+            pss=pss,
+            encryption_certificate=encryption_certificate,
+            signing_time=signing_time,
+        )
+    )
+
+
+def sign_entity(
+    entity: Entity,
+    key: PrivateKeyTypes,
+    certificate: x509.Certificate,
+    *,
+    chain: Sequence[x509.Certificate] = (),
+    opaque: bool = False,
+    digest: str = "sha256",
+    pss: bool = False,
+    encryption_certificate: x509.Certificate | None = None,
+    signing_time: datetime | None = None,
+) -> Entity:
+    """:func:`sign_message` on a message already split by
+    :func:`~mailcore.smime._mime.split_entity`; returns the signed message,
+    split the same way (so that encryption can follow without parsing the
+    signed message again).  ``join_entity`` of the result is exactly what
+    :func:`sign_message` returns.
+    """
     content = make_seven_bit(entity.inner)
     cms, micalg = _signed_data(
         content,
@@ -141,22 +180,22 @@ def sign_message(
     )
     outer = canonicalise(entity.outer)
     if opaque:
-        fields = [
-            'Content-Type: application/pkcs7-mime; smime-type=signed-data; name="smime.p7m"',
-            "Content-Transfer-Encoding: base64",
-            'Content-Disposition: attachment; filename="smime.p7m"',
-        ]
-        return wrap(outer, fields, base64_lines(cms), _CRLF)
+        inner = b"".join(
+            (
+                b'Content-Type: application/pkcs7-mime; smime-type=signed-data; name="smime.p7m"'
+                b"\r\nContent-Transfer-Encoding: base64\r\n"
+                b'Content-Disposition: attachment; filename="smime.p7m"\r\n\r\n',
+                base64_lines(cms),
+            )
+        )
+        return Entity(outer, inner, _CRLF)
     boundary = _boundary(content)
     delimiter = b"--" + boundary.encode("ascii")
     # RFC 1847 §2.1 / RFC 2046 §5.1.1: the CRLF before a delimiter belongs
-    # to the delimiter, so the first part is exactly ``content``.  The whole
-    # message is joined once (what ``wrap`` would give, without copying the
-    # body twice).
-    return b"".join(
+    # to the delimiter, so the first part is exactly ``content``.  The
+    # entity is joined once, without copying the body twice.
+    inner = b"".join(
         (
-            outer,
-            b"MIME-Version: 1.0\r\n",
             b'Content-Type: multipart/signed; protocol="application/pkcs7-signature"; micalg=',
             micalg.encode("ascii"),
             b'; boundary="',
@@ -175,6 +214,7 @@ def sign_message(
             b"--\r\n",
         )
     )
+    return Entity(outer, inner, _CRLF)
 
 
 _SIGNATURE_PART_HEAD = (
@@ -238,7 +278,7 @@ def _signed_data(
     signer_der = _der_of(certificate)
     attributes = [
         _CONTENT_TYPE_DATA,
-        _der.sequence(_OID_SIGNING_TIME, _der.set_of(_der.signing_time(moment))),
+        _signing_time_attribute(moment),
         _der.sequence(_OID_MESSAGE_DIGEST, _der.set_of(_der.octet_string(message_digest))),
         _CAPABILITIES,
     ]
@@ -348,6 +388,14 @@ def _attribute(oid: str, *values: bytes) -> bytes:
     return _der.sequence(_der.oid(oid), _der.set_of(*values))
 
 
+@lru_cache(maxsize=8)
+def _signing_time_attribute(moment: datetime) -> bytes:
+    """The signing-time attribute (RFC 5652 §11.3); times are whole seconds,
+    so messages signed in the same second share one encoding."""
+    return _der.sequence(_OID_SIGNING_TIME, _der.set_of(_der.signing_time(moment)))
+
+
+@lru_cache(maxsize=256)
 def _issuer_and_serial_contents(certificate_der: bytes) -> bytes:
     """The content octets of IssuerAndSerialNumber, with the issuer Name
     exactly as encoded in the certificate (RFC 5652 §10.2.4)."""
