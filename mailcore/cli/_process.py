@@ -19,6 +19,8 @@ from typing import Any
 from mailcore.cli._runtime import (
     EXIT_FAILED,
     EXIT_OK,
+    EXIT_UNAVAILABLE,
+    EXIT_USAGE,
     UsageError,
     exit_code_for,
     one_line,
@@ -102,12 +104,30 @@ def _options(args: argparse.Namespace) -> _Options:
     )
 
 
+def _writable(path: str | None, what: str) -> None:
+    """Refuse, before any work, an output path that cannot be written: a
+    result must not be written when its report then cannot be."""
+    if path is None or path == "-":
+        return
+    target = Path(os.path.realpath(path))
+    if target.is_dir():
+        raise UsageError(f"{path} is a folder; {what} needs a file")
+    if target.exists() and not target.is_file():
+        return  # a device or FIFO: written in place, as a redirection would
+    if not target.parent.is_dir():
+        raise UsageError(f"cannot write {what} {path}: no folder {target.parent}")
+    if not os.access(target.parent, os.W_OK | os.X_OK):
+        raise UsageError(f"cannot write {what} {path}: the folder is not writable")
+
+
 def _process(args: argparse.Namespace, policy: Policy) -> int:
     if args.jobs < 1:
         raise UsageError("--jobs must be 1 or more")
+    _writable(args.report, "--report")
     options = _options(args)
     if args.input is not None and Path(args.input).is_dir():
         return _process_folder(Path(args.input), args, policy, options)
+    _writable(args.output, "-o")
     data = read_input(args.input)
     with Pipeline(policy) as pipeline:
         try:
@@ -134,28 +154,41 @@ def _start_worker(policy: Policy, options: _Options) -> None:
     _worker_options = options
 
 
-def _work(source: str, target: str) -> tuple[str, str, str, dict[str, Any] | None]:
-    """(file, outcome, detail, report): outcome is encrypt / send_unencrypted /
-    not_requested / inbound / rejected / failed."""
+_Outcome = tuple[str, str, str, dict[str, Any] | None, int]
+
+
+def _work(source: str, target: str) -> _Outcome:
+    """(file, outcome, detail, report, exit code): outcome is encrypt /
+    send_unencrypted / not_requested / inbound / rejected / failed."""
     assert _worker_pipeline is not None and _worker_options is not None
     try:
         data = Path(source).read_bytes()
         message, report = _run_one(_worker_pipeline, data, _worker_options)
+        write_output(message, target)
     except MessageRefused as refused:
         detail = refused.report.to_dict() if refused.report is not None else None  # type: ignore[attr-defined]
-        return source, "rejected", one_line(refused), detail
+        return source, "rejected", one_line(refused), detail, exit_code_for(refused)
     except Exception as error:  # one bad message must not stop the others
         code = exit_code_for(error)
-        return source, "failed", f"{one_line(error)} (exit {code})", None
-    write_output(message, target)
+        return source, "failed", f"{one_line(error)} (exit {code})", None, code
     outcome = (
         "inbound" if _worker_options.direction == "inbound" else report["encryption"]["decision"]
     )
-    return source, outcome, "", report
+    return source, outcome, "", report, EXIT_OK
 
 
-def _work_job(job: tuple[str, str]) -> tuple[str, str, str, dict[str, Any] | None]:
+def _work_job(job: tuple[str, str]) -> _Outcome:
     return _work(*job)
+
+
+def _folder_exit_code(codes: Counter[int]) -> int:
+    """One exit code for a folder: a service outage first (the whole run can
+    be retried), then refusals on the merits, then malformed input; 0 only
+    when every message was processed."""
+    for code in (EXIT_UNAVAILABLE, EXIT_FAILED, EXIT_USAGE):
+        if codes[code]:
+            return code
+    return EXIT_OK
 
 
 def _process_folder(
@@ -169,13 +202,14 @@ def _process_folder(
     target.mkdir(parents=True, exist_ok=True)
     sources = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
     counts: Counter[str] = Counter()
+    codes: Counter[int] = Counter()
     reports: dict[str, Any] = {}
     problems: list[str] = []
     show_progress = sys.stderr.isatty()
     jobs = [(str(p), str(target / p.name)) for p in sources]
     if args.jobs == 1:
         _start_worker(policy, options)
-        outcomes: Iterator[tuple[str, str, str, dict[str, Any] | None]] = (
+        outcomes: Iterator[_Outcome] = (
             _work(*job) for job in jobs
         )
         pool = None
@@ -187,8 +221,9 @@ def _process_folder(
         chunk = max(1, min(64, len(jobs) // (args.jobs * 8) or 1))
         outcomes = pool.map(_work_job, jobs, chunksize=chunk)
     try:
-        for done, (source, outcome, detail, report) in enumerate(outcomes, start=1):
+        for done, (source, outcome, detail, report, code) in enumerate(outcomes, start=1):
             counts[outcome] += 1
+            codes[code] += 1
             reports[Path(source).name] = report
             if detail:
                 problems.append(f"{Path(source).name}: {detail}")
@@ -205,4 +240,4 @@ def _process_folder(
     print(f"{len(sources)} messages: {summary}", file=sys.stderr)
     if args.report:
         write_json(reports, args.report)
-    return EXIT_FAILED if counts["rejected"] or counts["failed"] else EXIT_OK
+    return _folder_exit_code(codes)

@@ -44,15 +44,7 @@ def test_one_message_with_report(world: World, tmp_path: Path) -> None:
 
 
 def test_reject_exit_1_with_report(world: World, tmp_path: Path) -> None:
-    policy = tmp_path / "policy.toml"
-    policy.write_text(
-        (world.folder / "policy.toml")
-        .read_text()
-        .replace('"send_unencrypted"', '"reject"')
-        .replace('"keys"', f'"{world.folder / "keys"}"')
-        .replace('"directory.ldif"', f'"{world.folder / "directory.ldif"}"')
-        .replace('"trust/', f'"{world.folder / "trust"}/')
-    )
+    policy = _reject_policy(world, tmp_path)
     source = tmp_path / "m.eml"
     source.write_bytes(message(f"{PLANNING}, {CONTRACTOR}"))
     out, report = tmp_path / "out.eml", tmp_path / "r.json"
@@ -88,7 +80,8 @@ def test_folder_on_two_processes(world: World, tmp_path: Path) -> None:
     (inbox / "broken.eml").write_bytes(b"no header block at all")
     report = tmp_path / "all.json"
     result = run(world, inbox, "-o", outbox, "--jobs", "2", "--report", report)
-    assert result.returncode == 1  # one message failed
+    # The one failure is malformed input: exit 2, as for a single message.
+    assert result.returncode == 2
     summary = result.stderr.decode().strip().splitlines()[-1]
     assert summary == "13 messages: 8 encrypt, 1 failed, 4 send unencrypted"
     assert sorted(p.name for p in outbox.iterdir()) == [f"{n:02d}.eml" for n in range(12)]
@@ -102,3 +95,72 @@ def test_folder_on_two_processes(world: World, tmp_path: Path) -> None:
 def test_folder_needs_output_folder(world: World, tmp_path: Path) -> None:
     result = run(world, tmp_path)
     assert_one_line_error(result, 2)
+
+
+def _reject_policy(world: World, tmp_path: Path) -> Path:
+    policy = tmp_path / "policy.toml"
+    policy.write_text(
+        (world.folder / "policy.toml")
+        .read_text()
+        .replace('"send_unencrypted"', '"reject"')
+        .replace('"keys"', f'"{world.folder / "keys"}"')
+        .replace('"directory.ldif"', f'"{world.folder / "directory.ldif"}"')
+        .replace('"trust/', f'"{world.folder / "trust"}/')
+    )
+    return policy
+
+
+def test_folder_refusal_outranks_malformed_input(world: World, tmp_path: Path) -> None:
+    inbox, outbox = tmp_path / "in", tmp_path / "out"
+    inbox.mkdir()
+    (inbox / "a.eml").write_bytes(message(PLANNING))
+    (inbox / "b.eml").write_bytes(message(f"{PLANNING}, {CONTRACTOR}"))
+    (inbox / "c.eml").write_bytes(b"no header block at all")
+    result = run(world, inbox, "-o", outbox, "--jobs", "1", policy=_reject_policy(world, tmp_path))
+    assert result.returncode == 1
+    assert result.stderr.decode().strip().splitlines()[-1] == (
+        "3 messages: 1 encrypt, 1 failed, 1 rejected"
+    )
+    assert [p.name for p in outbox.iterdir()] == ["a.eml"]
+
+
+def test_folder_write_failure_is_reported_and_the_rest_go_on(
+    world: World, tmp_path: Path
+) -> None:
+    inbox, outbox = tmp_path / "in", tmp_path / "out"
+    inbox.mkdir()
+    for name in ("a.eml", "b.eml", "c.eml"):
+        (inbox / name).write_bytes(message(PLANNING, subject=name))
+    (outbox / "b.eml").mkdir(parents=True)  # the result for b.eml cannot be written
+    result = run(world, inbox, "-o", outbox, "--jobs", "2")
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.decode().strip().splitlines()
+    assert lines[-1] == "3 messages: 2 encrypt, 1 failed"
+    assert any(line.startswith("b.eml: ") and "(exit 2)" in line for line in lines)
+    assert (outbox / "a.eml").is_file() and (outbox / "c.eml").is_file()
+
+
+def test_unwritable_report_is_refused_before_any_output(world: World, tmp_path: Path) -> None:
+    source = tmp_path / "m.eml"
+    source.write_bytes(message(PLANNING))
+    out = tmp_path / "out.eml"
+    result = run(world, source, "-o", out, "--report", tmp_path / "missing" / "r.json")
+    assert_one_line_error(result, 2)
+    assert b"--report" in result.stderr
+    assert not out.exists()
+    # The same for a folder run: nothing processed, no output folder made.
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    (inbox / "a.eml").write_bytes(message(PLANNING))
+    result = run(world, inbox, "-o", tmp_path / "o", "--report", tmp_path / "missing" / "r.json")
+    assert_one_line_error(result, 2)
+    assert not (tmp_path / "o").exists()
+
+
+def test_unwritable_output_is_refused_before_processing(world: World, tmp_path: Path) -> None:
+    source = tmp_path / "m.eml"
+    source.write_bytes(message(PLANNING))
+    report = tmp_path / "r.json"
+    result = run(world, source, "-o", tmp_path / "missing" / "out.eml", "--report", report)
+    assert_one_line_error(result, 2)
+    assert not report.exists()
