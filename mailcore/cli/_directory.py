@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from mailcore.cli._runtime import EXIT_OK, write_json
+from mailcore._address import is_simple_address
+from mailcore.cli._runtime import EXIT_OK, UsageError, write_json
 from mailcore.cli._smime import _time
 from mailcore.directory import open_directory
 from mailcore.policy import Policy
@@ -25,6 +26,11 @@ def add_directory_commands(commands: argparse._SubParsersAction) -> None:  # typ
 
 
 def _lookup(args: argparse.Namespace, policy: Policy) -> int:
+    # An argument that is not an address cannot be "not found": it was never
+    # a question the directory could answer (RFC 5322 §3.4.1 addr-spec).
+    for address in args.addresses:
+        if not is_simple_address(address.strip()):
+            raise UsageError(f"{address!r} is not an e-mail address (local-part@domain)")
     # A directory that cannot answer raises DirectoryUnavailable: exit 3.
     with open_directory(policy) as directory:
         report = directory.lookup(args.addresses, at=_time(args.at))

@@ -448,3 +448,13 @@ class TestOutputTargets:
         assert result.returncode == 2
         assert b"Traceback" not in result.stderr
         assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("argument", ["not an address", "alice", "@example.com", "a@b@c"])
+def test_directory_lookup_refuses_what_is_not_an_address(argument: str) -> None:
+    from tests.cli.test_smime_cli import assert_one_line_error, run
+
+    result = run("directory", "lookup", "alice@example.com", argument)
+    assert_one_line_error(result, 2)
+    assert b"not an e-mail address" in result.stderr
+    assert result.stdout == b""
