@@ -149,6 +149,10 @@ def _now(text: str | None) -> float | None:
         raise UsageError(f"--now {text!r} is not ISO 8601 (2026-11-21T12:00:00Z)") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=dt.UTC)
+    try:
+        moment.astimezone(dt.UTC)  # a UTC time within years 1-9999, or refused
+    except OverflowError:
+        raise UsageError(f"--now {text!r} is outside the years 1-9999 in UTC") from None
     return moment.timestamp()
 
 

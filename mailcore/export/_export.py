@@ -115,7 +115,7 @@ def export_vcards(
         raise ValueError(f"vCard version must be 3.0 or 4.0, not {version!r}")
     v4 = version == "4.0"
     moment = _stamp(now)
-    rev_default = f"{moment:%Y%m%dT%H%M%SZ}" if v4 else f"{moment:%Y-%m-%dT%H:%M:%SZ}"
+    rev_default = _rev(moment, v4)
 
     def generate() -> Iterator[bytes]:
         for number, record in _records(records):
@@ -130,7 +130,7 @@ def export_vcards(
 
                 stamp = get_utc(record, "LastModifiedTime", where)
                 assert stamp is not None
-                rev = f"{stamp:%Y%m%dT%H%M%SZ}" if v4 else f"{stamp:%Y-%m-%dT%H:%M:%SZ}"
+                rev = _rev(stamp, v4)
             text = join_lines(vcard_lines(record, where, level, v4, rev))
             yield _encode(text, record, where)
 
@@ -263,3 +263,12 @@ def write_ical(
     )
     _write(chunks, out)
     return ExportSummary("ical", counter.records, tuple(sorted(counter.keys.items())))
+
+
+def _rev(moment: datetime, v4: bool) -> str:
+    """REV as a UTC timestamp: basic format in vCard 4.0 (RFC 6350 §4.3.5),
+    extended in 3.0; four-digit years always (strftime's %Y writes "1")."""
+    m = moment
+    if v4:
+        return f"{m.year:04d}{m.month:02d}{m.day:02d}T{m.hour:02d}{m.minute:02d}{m.second:02d}Z"
+    return f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}Z"

@@ -26,7 +26,8 @@ _WKST = ("SU", "MO", "TU", "WE", "TH", "FR", "SA")
 
 
 def _utc_text(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    m = moment.astimezone(UTC)
+    return f"{m.year:04d}{m.month:02d}{m.day:02d}T{m.hour:02d}{m.minute:02d}{m.second:02d}Z"
 
 
 # -- vCard -----------------------------------------------------------------------

@@ -138,8 +138,9 @@ def _date(value: date, v4: bool) -> str:
     if value.year == YEARLESS:
         # RFC 6350 §4.3.1 "--MMDD"; vCard 3.0 has no yearless date, so the
         # Apple convention (year 1604 flagged by X-APPLE-OMIT-YEAR).
-        return f"--{value:%m%d}" if v4 else f"{value:%Y-%m-%d}"
-    return f"{value:%Y%m%d}" if v4 else f"{value:%Y-%m-%d}"
+        return f"--{value.month:02d}{value.day:02d}" if v4 else value.isoformat()
+    # Four-digit years always (ISO 8601; strftime's %Y gives "1" for year 1).
+    return f"{value.year:04d}{value.month:02d}{value.day:02d}" if v4 else value.isoformat()
 
 
 def _date_line(name: str, value: date, v4: bool) -> str:

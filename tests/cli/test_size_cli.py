@@ -151,3 +151,17 @@ def test_dask_scheduler(boxes: Path) -> None:
         "size", boxes / "org", "--each", "--scheduler", "tcp://127.0.0.1:1", "--timeout", "1"
     )
     assert unreachable.returncode == 3 and b"unavailable" in unreachable.stderr
+
+
+@pytest.mark.parametrize("now", ["9999-12-31T23:59:59-01:00", "0001-01-01T00:00:00+01:00"])
+def test_now_outside_the_calendar_is_a_usage_error(tmp_path: Path, now: str) -> None:
+    from tests.cli.test_smime_cli import assert_one_line_error
+    from tests.cli.test_smime_cli import run as run_cli
+
+    maildir = tmp_path / "Maildir"
+    for part in ("cur", "new", "tmp"):
+        (maildir / part).mkdir(parents=True)
+    (maildir / "cur" / "1").write_bytes(b"From: a@b.example\r\n\r\nx\r\n")
+    result = run_cli("size", maildir, "--now", now)
+    assert_one_line_error(result, 2)
+    assert b"years 1-9999" in result.stderr

@@ -37,3 +37,19 @@ def test_deep_nesting_is_malformed_input(kind: str) -> None:
     data = b"[" * 100_000 if kind == "json" else b'{"a": ' + b"[" * 100_000 + b"\n"
     with pytest.raises(MalformedInput, match="nested too deeply"):
         list(read_records(data, kind=kind))
+
+
+@pytest.mark.parametrize(("version", "bday", "rev"), [
+    ("4.0", "BDAY:00010203", "REV:09990405T060708Z"),
+    ("3.0", "BDAY:0001-02-03", "REV:0999-04-05T06:07:08Z"),
+])  # fmt: skip
+def test_early_years_keep_four_digits(version: str, bday: str, rev: str) -> None:
+    # ISO 8601 / RFC 6350 §4.3: YYYY is four digits; C's strftime %Y is not.
+    record = {
+        "FirstName": "A",
+        "Birthday": "0001-02-03T00:00:00.000Z",
+        "LastModifiedTime": "0999-04-05T06:07:08.000Z",
+    }
+    lines = b"".join(export_vcards([record], POLICY, version=version)).decode().split("\r\n")
+    assert bday in lines
+    assert rev in lines
