@@ -205,10 +205,26 @@ def _zone_name(zone: tzinfo) -> str:
     return str(key) if key else str(zone.tzname(None) or "")
 
 
-def _times(event: Any) -> tuple[datetime, datetime, bool, tzinfo | None]:
-    start = event.decoded("DTSTART")
+def _zoned(event: Any, name: str, number: int) -> Any:
+    """A date-time property decoded; one whose TZID names no VTIMEZONE of
+    the file and no known zone is refused rather than read as UTC (RFC 5545
+    §3.2.19: the TZID must resolve), which would move the event silently."""
+    value = event.decoded(name)
+    tzid = getattr(event.get(name), "params", {}).get("TZID")
+    if tzid and isinstance(value, datetime) and value.tzinfo is None:
+        raise MalformedRecord(
+            f"event {number}, field {name}: TZID {str(tzid)[:60]!r} is neither defined by a "
+            "VTIMEZONE in the file nor a known time zone",
+            record=number,
+            field=name,
+        )
+    return value
+
+
+def _times(event: Any, number: int) -> tuple[datetime, datetime, bool, tzinfo | None]:
+    start = _zoned(event, "DTSTART", number)
     if "DTEND" in event:
-        end = event.decoded("DTEND")
+        end = _zoned(event, "DTEND", number)
     elif "DURATION" in event:
         end = start + event.decoded("DURATION")
     else:
@@ -398,7 +414,7 @@ def _event_record(event: Any, number: int) -> dict[str, Any]:
     record: dict[str, Any] = {}
     if "UID" in event:
         record["UID"] = str(event["UID"])
-    start, end, all_day, zone = _times(event)
+    start, end, all_day, zone = _times(event, number)
     record["StartTime"] = _utc_text(start)
     record["EndTime"] = _utc_text(end)
     if all_day:
@@ -483,7 +499,7 @@ def read_ical(text: str) -> Iterator[dict[str, Any]]:
                     record=count,
                     field="RECURRENCE-ID",
                 )
-            start, end, all_day, _ = _times(event)
+            start, end, all_day, _ = _times(event, count)
             exception: dict[str, Any] = {
                 "ExceptionStartTime": _utc_text(_moment(event.decoded("RECURRENCE-ID"))),
                 "StartTime": _utc_text(start),
