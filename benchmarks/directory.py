@@ -4,6 +4,12 @@
   message (cache off: one OR-filter search, then each certificate parsed and
   checked) against the peer doing what a naive gateway does: one ldap3 search
   per recipient on an open connection (no certificate parsing at all).
+  Both sides talk to the same slapd over plain LDAP on an already open
+  connection.  Where the time goes on ours: slapd's own work for the one
+  search (~0.5 ms here), the certificate checks (~12 us per recipient, most
+  of it cryptography parsing the extensions), and mailcore's own BER search
+  (the filter template is compiled once, each address inserted as octets;
+  the answer decoded without ldap3's general-purpose response decoder).
 * ``directory.cached.1000`` — a lookup of 1,000 addresses answered from the
   cache; the goal (100 lookups/s) is 100,000 addresses/s.  Peer: the same
   1,000 addresses as one batched search without cache.

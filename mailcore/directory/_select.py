@@ -72,7 +72,9 @@ def addresses_of(certificate: x509.Certificate) -> frozenset[str]:
 def _addresses(
     certificate: x509.Certificate, san: x509.SubjectAlternativeName | None
 ) -> frozenset[str]:
-    names = san.get_values_for_type(x509.RFC822Name) if san is not None else []
+    # (A plain pass: GeneralNames.get_values_for_type costs an ABC
+    # isinstance per name, and this runs for every candidate certificate.)
+    names = [n.value for n in san if type(n) is x509.RFC822Name] if san is not None else []
     if not names:
         names = [
             value
@@ -247,12 +249,25 @@ class CertificateSelector:
         Reads only what the checks need (this runs for every certificate of
         every recipient; naming and describing wait for the chosen one).
         """
+        key_usage: x509.KeyUsage | None = None
+        extended: x509.ExtendedKeyUsage | None = None
+        constraints: x509.BasicConstraints | None = None
+        san: x509.SubjectAlternativeName | None = None
         try:
-            extensions = certificate.extensions
-            key_usage = _extension(extensions, x509.KeyUsage)
-            extended = _extension(extensions, x509.ExtendedKeyUsage)
-            constraints = _extension(extensions, x509.BasicConstraints)
-            san = _extension(extensions, x509.SubjectAlternativeName)
+            # One pass over the extensions rather than a lookup per kind (four
+            # scans with ABC isinstance checks); a duplicate is refused by
+            # cryptography when .extensions is read, as before.
+            for extension in certificate.extensions:
+                value = extension.value
+                kind = type(value)
+                if kind is x509.KeyUsage:
+                    key_usage = value
+                elif kind is x509.ExtendedKeyUsage:
+                    extended = value
+                elif kind is x509.BasicConstraints:
+                    constraints = value
+                elif kind is x509.SubjectAlternativeName:
+                    san = value
         except (ValueError, x509.DuplicateExtension, x509.UnsupportedGeneralNameType):
             return "malformed"
         if address not in _addresses(certificate, san):
@@ -272,7 +287,7 @@ class CertificateSelector:
             return "weak_key"
         if self._anchors and not self._path_valid(certificate, at):
             return "untrusted"
-        if self._revoked(certificate):
+        if self._crls and self._revoked(certificate):
             return "revoked"
         return not_before.timestamp(), not_after.timestamp(), len(purposes) == 1
 
