@@ -195,17 +195,21 @@ class ServePolicy:
     max_sessions: int = 20
     """Concurrent SMTP sessions; more get 421 (match the MTA's maxproc)."""
     workers: int = 0
-    """Threads running the pipeline; 0: the number of CPUs."""
+    """Processes running the pipeline (threads when a library caller passes a
+    ``Pipeline`` object); 0: the number of CPUs."""
     max_line_length: int = 1000
     """Octets per line with CRLF (RFC 5321 §4.5.3.1.6); longer lines get 500."""
     session_timeout: float = 300.0
     """Idle seconds before a session is closed (RFC 5321 §4.5.3.2.7: 5 minutes)."""
     process_timeout: float = 120.0
-    """Seconds the pipeline may take for one message; then 451 (the MTA retries)."""
+    """Seconds the pipeline may take for one message, waiting for a worker
+    included; then 451 (the MTA retries), and a worker stuck on it is replaced."""
     relay_timeout: float = 60.0
     """Seconds per SMTP step with the next hop; then 451."""
     shutdown_timeout: float = 150.0
-    """Seconds SIGTERM waits for messages in flight before exiting anyway."""
+    """Seconds SIGTERM waits for messages in flight; then those not yet sent to
+    the next hop get 421 and are not relayed (one whose final dot went out is
+    still awaited, at most ``relay_timeout``)."""
     hostname: str = ""
     """Name in the greeting and in EHLO to the next hop; empty: this host's name."""
     tls_certificate: str = ""

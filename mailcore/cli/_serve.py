@@ -2,9 +2,10 @@
 
 ``mailcore --policy FILE serve [--listen HOST:PORT] [--relay HOST:PORT]``
 runs until SIGTERM/SIGINT, then finishes the messages in flight and exits 0
-(1 when ``shutdown_timeout`` cut some short: those were never answered 250,
-so the MTA still has them).  The flags override ``[serve]``; one JSON line
-per message goes to stderr or ``--log FILE``.
+(1 when ``shutdown_timeout`` cut some short: those were answered 421 and not
+relayed, so the MTA still has them).  The pipeline runs in ``--workers``
+processes, which end with the filter.  The flags override ``[serve]``; one
+JSON line per message goes to stderr or ``--log FILE``.
 """
 
 from __future__ import annotations
@@ -40,7 +41,10 @@ def add_serve_commands(commands: argparse._SubParsersAction) -> None:  # type: i
     serve.add_argument(
         "--max-sessions", type=int, metavar="N", help="default: [serve] max_sessions"
     )
-    serve.add_argument("--workers", type=int, metavar="N", help="default: [serve] workers")
+    serve.add_argument(
+        "--workers", type=int, metavar="N",
+        help="processes running the pipeline; default: [serve] workers (0: one per core)",
+    )  # fmt: skip
     serve.add_argument(
         "--log", metavar="FILE", help="append the JSON log lines here (default: stderr)"
     )

@@ -1,11 +1,20 @@
 """Hand a processed message to the next hop over SMTP, at most once.
 
 A transaction is relayed whole or not at all: every recipient must be
-accepted (RCPT) before DATA is sent, because one reply to our client's
-final dot covers all recipients (RFC 5321 §4.5.3.1 gives no per-recipient
-result after DATA, unlike LMTP).  A recipient the next hop refuses fails
-the whole message with the next hop's code: 4yz (our client retries all,
-nothing was sent) or 5yz (our client bounces, naming the reason).
+accepted (RCPT) before the message is sent, because one reply to our
+client's final dot covers all recipients (RFC 5321 §4.5.3.1 gives no
+per-recipient result after DATA, unlike LMTP).  A recipient the next hop
+refuses fails the whole message with the next hop's code: 4yz (our client
+retries all, nothing was sent) or 5yz (our client bounces, naming the reason).
+
+The client runs on the filter's event loop (no thread per transaction) and
+keeps connections open for the next messages.  When the next hop offers
+PIPELINING (RFC 2920, as Postfix does), MAIL, every RCPT and DATA go out in
+one write and their replies are read in order: two round trips per message
+instead of one per command.  If DATA was answered 354 although a recipient
+was refused (the next hop now waits for the content), the connection is
+dropped without the final dot, so nothing is delivered (RFC 5321 §4.1.1.4;
+RFC 2920 §3.1).
 
 The one window SMTP cannot close (RFC 1047): the final dot was sent but the
 next hop's reply never came.  The message may or may not have been
@@ -13,23 +22,24 @@ accepted; the outcome is ``unknown``, answered 451 so that no mail is lost,
 at the price of a possible duplicate.  The window is kept small: the reply
 is awaited for the whole relay timeout, and connection failures before the
 dot are told apart from it (they are plain ``deferred``: nothing can have
-been delivered without the dot, RFC 5321 §4.1.1.4).
+been delivered without the dot, RFC 5321 §4.1.1.4).  ``send(on_commit=...)``
+is asked just before the dot goes, so that the filter can still stop a
+transaction whose client has left (nobody would hear the 250), and tell the
+transactions a shutdown may cut short from those it must see to the end.
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
-import smtplib
-import socket
-import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from mailcore.serve._replies import Reply, clean_text
 
-__all__ = ["Relay", "RelayResult"]
+__all__ = ["Prepared", "Relay", "RelayResult", "prepare", "smtp_data"]
 
 Outcome = Literal["delivered", "deferred", "refused", "unknown"]
 Stage = Literal["connect", "mail", "rcpt", "data", "dot"]
@@ -37,6 +47,7 @@ Stage = Literal["connect", "mail", "rcpt", "data", "dot"]
 _ENHANCED = re.compile(r"([245])\.([0-9]{1,3})\.([0-9]{1,3})\b")
 _LINE_ENDS = re.compile(rb"\r\n|\r(?!\n)|\n")
 _LEADING_DOT = re.compile(rb"^\.", re.MULTILINE)
+_UNSAFE_ADDRESS = re.compile(r"[\x00-\x1f<>]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,18 +99,40 @@ class RelayResult:
 def smtp_data(message: bytes) -> bytes:
     """``message`` as DATA content: CRLF line ends, dots stuffed, terminator added.
 
-    RFC 5321 §2.3.8 (lines end in CRLF), §4.5.2 (a line starting with a dot
-    gets another one).
+    RFC 5321 §2.3.8 (lines end in CRLF: a bare CR or LF is never passed on,
+    a next hop might take it for a line end), §4.5.2 (a line starting with a
+    dot gets another one).
     """
     data = message
     # The pipeline writes CRLF: the substitutions run only when needed.
-    if data.count(b"\n") != data.count(b"\r\n") or data.count(b"\r") != data.count(b"\r\n"):
+    crlf = data.count(b"\r\n")
+    if data.count(b"\n") != crlf or data.count(b"\r") != crlf:
         data = _LINE_ENDS.sub(b"\r\n", data)
     if data.startswith(b".") or b"\n." in data:
         data = _LEADING_DOT.sub(b"..", data)
     if not data.endswith(b"\r\n"):
         data += b"\r\n"
     return data + b".\r\n"
+
+
+class Prepared(NamedTuple):
+    """A message made ready for the relay by :func:`prepare`.
+
+    The filter prepares each message where the pipeline ran (a worker
+    process), so that the event loop only writes it.
+    """
+
+    wire: bytes
+    """The DATA content: :func:`smtp_data` of the message."""
+    size: int
+    """The message's size, for ``SIZE=`` (RFC 1870)."""
+    eightbit: bool
+    """Whether it has 8-bit bytes, for ``BODY=8BITMIME`` (RFC 6152)."""
+
+
+def prepare(message: bytes) -> Prepared:
+    """``message`` ready for :meth:`Relay.send`."""
+    return Prepared(smtp_data(message), len(message), not message.isascii())
 
 
 class _Failure(Exception):
@@ -111,21 +144,94 @@ class _Failure(Exception):
         self.text = text
 
 
-def _text(reply: bytes | str) -> str:
-    raw = reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply
-    return clean_text(raw)
+class _Stale(Exception):
+    """A reused connection was closed by the next hop before MAIL was accepted."""
+
+
+class _Garbled(Exception):
+    """The next hop sent something that is not an SMTP reply."""
 
 
 def _by_code(code: int, stage: Stage, text: str) -> _Failure:
     return _Failure("refused" if 500 <= code <= 599 else "deferred", stage, code, text)
 
 
+# What a broken, closed or silent connection raises while we read or write.
+_BROKEN = (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, _Garbled)
+
+
+class _Connection:
+    """One SMTP connection to the next hop, and a timer that cuts it when it stalls."""
+
+    __slots__ = ("eightbit", "idle_since", "pipelining", "reader", "size", "timed_out",
+                 "timer", "writer")  # fmt: skip
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader = reader
+        self.writer = writer
+        self.pipelining = False
+        self.size = False
+        self.eightbit = False
+        self.idle_since = 0.0
+        self.timed_out = False
+        self.timer: asyncio.TimerHandle | None = None
+
+    def arm(self, seconds: float) -> None:
+        """From now on the next hop has ``seconds`` for the current step."""
+        if self.timer is not None:
+            self.timer.cancel()
+        self.timer = asyncio.get_running_loop().call_later(seconds, self._expired)
+
+    def disarm(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+
+    def _expired(self) -> None:
+        # Closing the transport ends the read in progress (end of stream).
+        self.timed_out = True
+        self.writer.transport.abort()
+
+    def usable(self) -> bool:
+        return not self.writer.transport.is_closing() and not self.reader.at_eof()
+
+    def discard(self) -> None:
+        """Close at once (nothing more is said)."""
+        self.disarm()
+        self.writer.transport.abort()
+
+    def quit(self) -> None:
+        """Say QUIT and close (the reply is not awaited)."""
+        self.disarm()
+        if not self.writer.transport.is_closing():
+            self.writer.write(b"QUIT\r\n")
+            self.writer.close()
+
+    async def reply(self) -> tuple[int, list[bytes]]:
+        """One reply: its code and the text of each line (RFC 5321 §4.2)."""
+        lines = []
+        while True:
+            line = await self.reader.readuntil(b"\n")
+            code = line[:3]
+            if not code.isdigit() or line[3:4] not in (b" ", b"-", b"\r", b"\n"):
+                raise _Garbled
+            lines.append(line[4:].rstrip(b"\r\n"))
+            if line[3:4] != b"-":
+                return int(code), lines
+
+
+def _text(lines: list[bytes]) -> str:
+    return clean_text(b" ".join(lines).decode("utf-8", "replace"))
+
+
 class Relay:
     """An SMTP client for the next hop, keeping a few connections open.
 
-    Thread-safe: each :meth:`send` uses one connection of its own (taken
-    from the idle ones or newly opened) and gives it back when the
-    transaction ended cleanly.
+    Coroutine-safe on one event loop: each :meth:`send` uses a connection of
+    its own (taken from the idle ones or newly opened) and gives it back
+    when the transaction ended cleanly.  ``timeout`` bounds each step:
+    connecting, the replies to the commands, the sending of the message and
+    the reply to its final dot.
     """
 
     def __init__(
@@ -144,88 +250,118 @@ class Relay:
         self.helo = helo
         self.max_idle = max_idle
         self.idle_seconds = idle_seconds
-        self._idle: list[tuple[float, smtplib.SMTP]] = []
-        self._lock = threading.Lock()
+        self._idle: list[_Connection] = []
         self._closed = False
 
     # -- connections ----------------------------------------------------------------
 
-    def _connect(self) -> smtplib.SMTP:
+    async def _connect(self) -> _Connection:
         try:
-            connection = smtplib.SMTP(
-                self.host, self.port, local_hostname=self.helo, timeout=self.timeout
+            reader, writer = await asyncio.wait_for(
+                asyncio.open_connection(self.host, self.port), self.timeout
             )
-        except smtplib.SMTPConnectError as error:
-            raise _by_code(error.smtp_code, "connect", _text(error.smtp_error)) from None
-        except (OSError, smtplib.SMTPException) as error:
+        except (OSError, TimeoutError) as error:
             raise _Failure("deferred", "connect", 0, _describe(error)) from None
+        connection = _Connection(reader, writer)
+        connection.arm(self.timeout)
         try:
-            code, reply = connection.ehlo()
+            code, lines = await connection.reply()
+            if code != 220:  # RFC 5321 §4.3.1: 554 (or 421) instead of the greeting
+                raise _by_code(code, "connect", _text(lines))
+            writer.write(f"EHLO {self.helo}\r\n".encode())
+            code, lines = await connection.reply()
+            if code == 250:
+                keywords = {line.split(b" ", 1)[0].upper() for line in lines[1:]}
+                connection.pipelining = b"PIPELINING" in keywords
+                connection.size = b"SIZE" in keywords
+                connection.eightbit = b"8BITMIME" in keywords
+            else:  # RFC 5321 §3.2: a server without extensions
+                writer.write(f"HELO {self.helo}\r\n".encode())
+                code, lines = await connection.reply()
             if code != 250:
-                code, reply = connection.helo()
-            if code != 250:
-                raise _by_code(code, "connect", _text(reply))
-        except (OSError, smtplib.SMTPException) as error:
-            _discard(connection)
-            raise _Failure("deferred", "connect", 0, _describe(error)) from None
+                raise _by_code(code, "connect", _text(lines))
         except _Failure:
-            _discard(connection)
+            connection.discard()
             raise
+        except _BROKEN as error:
+            connection.discard()
+            raise _Failure("deferred", "connect", 0, _describe(error, connection)) from None
+        connection.disarm()
         return connection
 
-    def _take(self) -> tuple[smtplib.SMTP, bool]:
+    async def _take(self) -> tuple[_Connection, bool]:
         now = time.monotonic()
-        stale: list[smtplib.SMTP] = []
-        connection = None
-        with self._lock:
-            while self._idle:
-                since, candidate = self._idle.pop()
-                if now - since < self.idle_seconds:
-                    connection = candidate
-                    break
-                stale.append(candidate)
-        for old in stale:
-            _discard(old, quit=True)
-        if connection is not None:
-            return connection, True
-        return self._connect(), False
+        while self._idle:
+            connection = self._idle.pop()
+            if now - connection.idle_since < self.idle_seconds and connection.usable():
+                return connection, True
+            connection.quit()
+        return await self._connect(), False
 
-    def _give_back(self, connection: smtplib.SMTP) -> None:
-        with self._lock:
-            if not self._closed and len(self._idle) < self.max_idle:
-                self._idle.append((time.monotonic(), connection))
-                return
-        _discard(connection, quit=True)
+    def _give_back(self, connection: _Connection) -> None:
+        connection.disarm()
+        if not self._closed and len(self._idle) < self.max_idle and connection.usable():
+            connection.idle_since = time.monotonic()
+            self._idle.append(connection)
+            return
+        connection.quit()
 
     def close(self) -> None:
         """Close the idle connections (QUIT); later sends open new ones."""
-        with self._lock:
-            self._closed = True
-            idle, self._idle = self._idle, []
-        for _, connection in idle:
-            _discard(connection, quit=True)
+        self._closed = True
+        idle, self._idle = self._idle, []
+        for connection in idle:
+            connection.quit()
 
     # -- one transaction ------------------------------------------------------------
 
-    def send(self, sender: str, recipients: Sequence[str], message: bytes) -> RelayResult:
+    async def send(
+        self,
+        sender: str,
+        recipients: Sequence[str],
+        message: bytes | Prepared,
+        *,
+        on_commit: Callable[[], bool] | None = None,
+    ) -> RelayResult:
         """Relay ``message`` to every recipient, or to none; never twice.
 
-        A reused connection that turns out to be closed by the next hop
-        (before anything of this transaction was accepted) is replaced
-        once by a new one: nothing was sent, so this is no second relay.
+        ``message`` is the message, or the message made ready by :func:`prepare`.
+
+        ``on_commit`` is called just before the message and its final dot
+        are written: from then on the next hop may have it.  If it returns
+        false, they are not written: the connection is dropped, nothing is
+        delivered, and the outcome is ``deferred``.  A reused
+        connection that turns out to be closed by the next hop (before
+        anything of this transaction was accepted) is replaced once by a
+        new one: nothing was sent, so this is no second relay.
         """
+        for address in (sender, *recipients):
+            if _UNSAFE_ADDRESS.search(address):
+                # aiosmtpd never hands such an address over; a library caller
+                # could, and it would end the command line (RFC 5321 §4.1.2).
+                raise ValueError(f"control character or angle bracket in address {address!r}")
         started = time.monotonic()
+        prepared = message if isinstance(message, Prepared) else prepare(message)
         try:
             for attempt in (1, 2):
-                connection, reused = self._take()
+                connection, reused = await self._take()
                 try:
-                    return self._transaction(connection, sender, recipients, message, started)
+                    return await self._transaction(
+                        connection, sender, recipients, prepared, started, on_commit
+                    )
                 except _Stale:
-                    _discard(connection)
+                    connection.discard()
                     if attempt == 2 or not reused:
                         raise _Failure(
                             "deferred", "mail", 0, "next hop closed the connection"
                         ) from None
+                except BaseException:
+                    # A failure reported below has set the connection's fate;
+                    # anything else (a cancelled task) leaves it in an unknown
+                    # state: it is not used again.
+                    if connection not in self._idle:
+                        connection.discard()
+                    raise
             raise AssertionError("unreachable")
         except _Failure as failure:
             return RelayResult(
@@ -236,99 +372,119 @@ class Relay:
                 time.monotonic() - started,
             )
 
-    def _transaction(
+    async def _transaction(
         self,
-        connection: smtplib.SMTP,
+        connection: _Connection,
         sender: str,
         recipients: Sequence[str],
-        message: bytes,
+        message: Prepared,
         started: float,
+        on_commit: Callable[[], bool] | None,
     ) -> RelayResult:
-        options = []
-        if connection.has_extn("size"):
-            options.append(f"SIZE={len(message)}")
+        options = ""
+        if connection.size:  # RFC 1870
+            options += f" SIZE={message.size}"
         # RFC 6152: announce 8-bit content when the next hop takes it.
-        if connection.has_extn("8bitmime") and not message.isascii():
-            options.append("BODY=8BITMIME")
+        if connection.eightbit and message.eightbit:
+            options += " BODY=8BITMIME"
+        # Addresses as aiosmtpd parsed them (one line, no CR/LF), in angle
+        # brackets as RFC 5321 §4.1.2 writes a Path.
+        mail = f"MAIL FROM:<{sender}>{options}\r\n".encode()
+        rcpts = [f"RCPT TO:<{recipient}>\r\n".encode() for recipient in recipients]
+        writer = connection.writer
         stage: Stage = "mail"
         try:
+            connection.arm(self.timeout)
+            if connection.pipelining:
+                # RFC 2920 §3.1: DATA may end a group; its replies come in order.
+                writer.write(b"".join((mail, *rcpts, b"DATA\r\n")))
+            else:
+                writer.write(mail)
             try:
-                # Addresses as aiosmtpd parsed them (one line, no CR/LF),
-                # in angle brackets as RFC 5321 §4.1.2 writes a Path.
-                mail_from = f"FROM:<{sender}>" + "".join(f" {option}" for option in options)
-                code, reply = connection.docmd("MAIL", mail_from)
-            except (smtplib.SMTPServerDisconnected, ConnectionError):
+                code, lines = await connection.reply()
+            except _BROKEN:
+                if connection.timed_out:
+                    raise
                 raise _Stale from None
-            if code == 421:
+            if code == 421:  # RFC 5321 §3.8: the next hop is closing this connection
                 raise _Stale
-            if code != 250:
-                raise _by_code(code, "mail", _text(reply))
+            failure = None if code == 250 else _by_code(code, "mail", _text(lines))
             stage = "rcpt"
-            for recipient in recipients:
-                code, reply = connection.docmd("RCPT", f"TO:<{recipient}>")
-                if code not in (250, 251):
-                    raise _by_code(code, "rcpt", f"<{recipient}>: {_text(reply)}")
+            for recipient, rcpt in zip(recipients, rcpts, strict=True):
+                if failure is not None and not connection.pipelining:
+                    break
+                if not connection.pipelining:
+                    connection.arm(self.timeout)
+                    writer.write(rcpt)
+                code, lines = await connection.reply()
+                if failure is None and code not in (250, 251):
+                    failure = _by_code(code, "rcpt", f"<{recipient}>: {_text(lines)}")
             stage = "data"
-            code, reply = connection.docmd("DATA")
-            if code != 354:
-                raise _by_code(code, "data", _text(reply))
-            connection.send(smtp_data(message))
+            if connection.pipelining or failure is None:
+                if not connection.pipelining:
+                    connection.arm(self.timeout)
+                    writer.write(b"DATA\r\n")
+                code, lines = await connection.reply()
+                if failure is None and code != 354:
+                    failure = _by_code(code, "data", _text(lines))
+                elif failure is not None and code == 354:
+                    # The next hop waits for the content of a transaction we
+                    # must not complete: closing without the dot sends nothing.
+                    connection.discard()
+                    raise failure
+            if failure is not None:
+                await self._reset(connection, failure.code)
+                raise failure
+            if on_commit is not None and not on_commit():
+                connection.discard()  # the next hop waits for content that never comes
+                raise _Failure("deferred", "data", 0, "not sent: the transaction was withdrawn")
             # From here on the next hop may have the message: a failure
             # before its reply is "unknown", never plain "deferred".
             stage = "dot"
-            code, reply = connection.getreply()
-        except _Stale:
+            connection.arm(self.timeout)
+            writer.write(message.wire)
+            await writer.drain()
+            connection.arm(self.timeout)
+            code, lines = await connection.reply()
+        except (_Stale, _Failure):
             raise
-        except _Failure as failure:
-            self._reset(connection, failure.code)
-            raise
-        except (OSError, smtplib.SMTPException) as error:
-            _discard(connection)
+        except _BROKEN as error:
+            connection.discard()
             outcome: Outcome = "unknown" if stage == "dot" else "deferred"
-            raise _Failure(outcome, stage, 0, _describe(error)) from None
+            raise _Failure(outcome, stage, 0, _describe(error, connection)) from None
         if 200 <= code <= 299:
             self._give_back(connection)
-            return RelayResult("delivered", code, _text(reply), "dot", time.monotonic() - started)
-        self._reset(connection, code)
-        raise _by_code(code, "dot", _text(reply))
+            return RelayResult("delivered", code, _text(lines), "dot", time.monotonic() - started)
+        await self._reset(connection, code)
+        raise _by_code(code, "dot", _text(lines))
 
-    def _reset(self, connection: smtplib.SMTP, code: int) -> None:
+    async def _reset(self, connection: _Connection, code: int) -> None:
         """After a refused step: RSET and keep the connection, unless it is ending."""
         if code == 421 or code == 0:
-            _discard(connection)
+            connection.discard()
             return
         try:
-            reset, _ = connection.rset()
-        except (OSError, smtplib.SMTPException):
-            _discard(connection)
+            connection.arm(self.timeout)
+            connection.writer.write(b"RSET\r\n")
+            reset, _ = await connection.reply()
+        except _BROKEN:
+            connection.discard()
             return
         if reset == 250:
             self._give_back(connection)
         else:
-            _discard(connection)
+            connection.discard()
 
 
-class _Stale(Exception):
-    """A reused connection was closed by the next hop before MAIL was accepted."""
-
-
-def _describe(error: BaseException) -> str:
-    if isinstance(error, socket.timeout | TimeoutError):
+def _describe(error: BaseException, connection: _Connection | None = None) -> str:
+    if isinstance(error, TimeoutError) or (connection is not None and connection.timed_out):
         return "timed out waiting for the next hop"
     if isinstance(error, ConnectionRefusedError):
         return "next hop refused the connection"
-    if isinstance(error, smtplib.SMTPServerDisconnected):
+    if isinstance(error, asyncio.IncompleteReadError | ConnectionResetError | BrokenPipeError):
         return "next hop closed the connection"
+    if isinstance(error, _Garbled | asyncio.LimitOverrunError):
+        return "next hop sent something that is not an SMTP reply"
     if isinstance(error, OSError) and error.strerror:
         return clean_text(f"connection to the next hop failed: {error.strerror}")
     return clean_text(f"connection to the next hop failed: {type(error).__name__}")
-
-
-def _discard(connection: smtplib.SMTP, *, quit: bool = False) -> None:
-    try:
-        if quit:
-            connection.quit()
-        else:
-            connection.close()
-    except (OSError, smtplib.SMTPException):
-        connection.close()

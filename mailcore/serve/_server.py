@@ -8,15 +8,15 @@ responsible for the message; we keep no queue, so we may say 250 only when
 the next hop took that responsibility).  Everything else is 4yz (the MTA
 keeps the message and retries) or 5yz (the MTA bounces it with our text).
 
-One event loop takes the SMTP sessions (aiosmtpd); the pipeline (CPU-bound:
-RSA) runs on a bounded pool of threads and the relay (blocking smtplib) on
-another, so that a slow message never stalls the other sessions.
+One event loop takes the SMTP sessions (aiosmtpd, :mod:`._session`) and
+relays (:mod:`._relay`, on the same loop); the pipeline (CPU-bound: RSA) runs
+in ``[serve] workers`` processes (:class:`~mailcore.serve._pool.WorkerPool`),
+so that it uses every core and a slow message never stalls the sessions.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import os
 import secrets
@@ -26,7 +26,6 @@ import ssl
 import sys
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -34,67 +33,23 @@ from typing import Any, TextIO
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from mailcore import __version__
-from mailcore._message import RawMessage
-from mailcore.errors import MailcoreError, MessageRefused, PolicyError, ServiceUnavailable
-from mailcore.pipeline import Pipeline, ProcessResult
+from mailcore.errors import PolicyError, ServiceUnavailable
+from mailcore.pipeline import Pipeline
 from mailcore.policy import Policy, ServePolicy
-from mailcore.serve._direction import Direction, choose_direction
-from mailcore.serve._log import MessageLog, MessageRecord, message_id_of
+from mailcore.serve._direction import choose_direction
+from mailcore.serve._log import MessageLog, MessageRecord
+from mailcore.serve._pool import Runner, ThreadRunner, WorkerPool
 from mailcore.serve._relay import Relay, RelayResult
 from mailcore.serve._replies import Reply, reply_for_error
+from mailcore.serve._session import FilterSession
 
 __all__ = ["ContentFilter"]
 
-_SHUTTING_DOWN = b"421 4.3.2 Service shutting down, try again later\r\n"
-_TOO_MANY = b"421 4.3.2 Too many connections, try again later\r\n"
-
-
-class _Session(SMTP):
-    """aiosmtpd's SMTP protocol plus the filter's session limit and drain."""
-
-    def __init__(self, owner: ContentFilter, handler: _Handler, **options: Any) -> None:
-        # RFC 5321 §4.5.3.1.6: text lines of 1000 octets with CRLF; one more
-        # for a stuffed dot (§4.5.2).  aiosmtpd reads this before sizing its reader.
-        self.line_length_limit = owner.settings.max_line_length + 1
-        super().__init__(handler, **options)
-        self.owner = owner
-        self.in_flight = False
-        self._refused = False
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        starting = self.transport is None and self._original_transport is None
-        if starting:
-            if self.owner.draining or len(self.owner.sessions) >= self.owner.settings.max_sessions:
-                # RFC 5321 §3.8 / §4.2.2: 421 closes the session; the client
-                # retries later.  No SMTP state is set up for this connection.
-                self._refused = True
-                transport.write(_SHUTTING_DOWN if self.owner.draining else _TOO_MANY)  # type: ignore[attr-defined]
-                transport.close()
-                return
-            self.owner.sessions.add(self)
-        super().connection_made(transport)
-
-    def connection_lost(self, error: Exception | None) -> None:
-        if self._refused:
-            return
-        self.owner.sessions.discard(self)
-        super().connection_lost(error)
-
-    async def smtp_DATA(self, arg: str) -> None:  # noqa: N802 (aiosmtpd's command name)
-        try:
-            await super().smtp_DATA(arg)
-        finally:
-            self.in_flight = False
-            if self.owner.draining:
-                # The reply to this message has been written; the session ends.
-                self.close_now()
-
-    def close_now(self) -> None:
-        """Say 421 and close (shutdown); a message in flight is answered first."""
-        transport = self.transport
-        if transport is not None and not transport.is_closing():
-            transport.write(_SHUTTING_DOWN)  # type: ignore[attr-defined]
-            transport.close()
+_ABANDONED = Reply(421, "4.3.2", "Service shutting down, message not relayed; try again later")
+_LAST_REPLIES = 1.0
+"""Seconds the last replies get to reach their clients after the messages ended."""
+_WORKERS_STOP = 10.0
+"""Seconds idle worker processes get to exit before they are killed."""
 
 
 class ClientGone(ServiceUnavailable):
@@ -114,14 +69,24 @@ class _Job:
 
 
 class _Handler:
-    """aiosmtpd hooks: recipient limit, DATA (process and relay), unexpected errors."""
+    """aiosmtpd hooks: EHLO, recipient limit, DATA (process and relay), unexpected errors."""
 
     def __init__(self, owner: ContentFilter) -> None:
         self.owner = owner
 
+    async def handle_EHLO(  # noqa: N802 (aiosmtpd's hook name)
+        self, server: SMTP, session: Session, envelope: Envelope, hostname: str,
+        responses: list[str],
+    ) -> list[str]:  # fmt: skip
+        # RFC 2920: the client may send MAIL, RCPT... DATA without waiting
+        # for each reply (FilterSession answers such a group in one write).
+        # With this hook aiosmtpd leaves recording the client's name to us.
+        session.host_name = hostname
+        return [*responses[:-1], "250-PIPELINING", responses[-1]]
+
     async def handle_RCPT(  # noqa: N802 (aiosmtpd's hook name)
         self,
-        server: _Session,
+        server: FilterSession,
         session: Session,
         envelope: Envelope,
         address: str,
@@ -136,7 +101,7 @@ class _Handler:
         return "250 2.1.5 Ok"
 
     async def handle_DATA(  # noqa: N802 (aiosmtpd's hook name)
-        self, server: _Session, session: Session, envelope: Envelope
+        self, server: FilterSession, session: Session, envelope: Envelope
     ) -> str:
         transport = server.transport
         if transport is None or transport.is_closing():
@@ -185,12 +150,18 @@ class _Handler:
 class ContentFilter:
     """The content filter: listen on ``[serve] listen``, relay to ``[serve] relay``.
 
-    ``pipeline`` is built from ``policy`` unless given (any
-    :class:`~mailcore.pipeline.Pipeline`: it must be thread-safe, which the
-    pipeline is); ``settings`` overrides the policy's ``[serve]`` section;
-    ``log`` receives one JSON line per message (default stderr; ``None``:
-    no log).  Use :meth:`run` (blocking, SIGTERM/SIGINT stop it gracefully)
-    or ``await start()`` ... ``await shutdown()`` inside a running loop.
+    The pipeline runs in ``[serve] workers`` processes (default: one per
+    core), each with its own :class:`~mailcore.pipeline.Pipeline` built from
+    ``policy`` (its keys, trust anchors and directory connections).  A
+    library caller may pass ``pipeline`` instead (any object with the
+    :class:`~mailcore.pipeline.Pipeline` methods, e.g. one with an in-memory
+    key store): an object cannot be sent to another process, so it then
+    runs on ``workers`` threads of this process, which share one core for
+    the cryptography (it must be thread-safe, which the pipeline is).
+    ``settings`` overrides the policy's ``[serve]`` section; ``log``
+    receives one JSON line per message (default stderr; ``None``: no log).
+    Use :meth:`run` (blocking, SIGTERM/SIGINT stop it gracefully) or
+    ``await start()`` ... ``await shutdown()`` inside a running loop.
     """
 
     def __init__(
@@ -206,10 +177,13 @@ class ContentFilter:
         # Fail early, before binding, on addresses that do not parse.
         self.listen_address = self.settings.listen_address
         self.relay_address = self.settings.relay_address
-        self._own_pipeline = pipeline is None
-        self.pipeline = pipeline if pipeline is not None else Pipeline(self.policy)
+        self.pipeline = pipeline
+        if pipeline is None:
+            # Fail early too on a policy the workers could not build a
+            # pipeline from (trust anchors, key store settings).
+            Pipeline(self.policy).close()
         self.log = MessageLog(log)
-        self.sessions: set[_Session] = set()
+        self.sessions: set[FilterSession] = set()
         self.tasks: set[asyncio.Future[Reply]] = set()
         self.draining = False
         # Message ids: a random prefix per run, then a counter (unique in
@@ -217,12 +191,23 @@ class ContentFilter:
         self._id_prefix = secrets.token_hex(3).upper()
         self._ids = itertools.count(1)
         self._server: asyncio.Server | None = None
-        self._workers: ThreadPoolExecutor | None = None
-        self._relayers: ThreadPoolExecutor | None = None
+        self._runner: Runner | None = None
         self._relay: Relay | None = None
+        self._committed: set[asyncio.Future[Reply]] = set()
+        self._abandoning = False
         self._tls = self._tls_context()
 
     # -- set-up ---------------------------------------------------------------------
+
+    @property
+    def max_sessions(self) -> int:
+        """Concurrent sessions; more get 421."""
+        return self.settings.max_sessions
+
+    @property
+    def worker_pids(self) -> list[int]:
+        """The pipeline's worker processes (none when a pipeline object was given)."""
+        return self._runner.pids if isinstance(self._runner, WorkerPool) else []
 
     def next_id(self) -> str:
         """A new message id for the log and the 250 reply (12 hex digits)."""
@@ -257,15 +242,18 @@ class ContentFilter:
         return str(host), int(port)
 
     async def start(self) -> tuple[str, int]:
-        """Bind and start taking sessions; returns the address listened on."""
+        """Start the workers, bind and start taking sessions; the address listened on."""
         settings = self.settings
         loop = asyncio.get_running_loop()
         hostname = settings.hostname or await loop.run_in_executor(None, socket.getfqdn)
         workers = settings.workers or os.cpu_count() or 1
-        self._workers = ThreadPoolExecutor(workers, thread_name_prefix="mailcore-pipeline")
-        self._relayers = ThreadPoolExecutor(
-            settings.max_sessions, thread_name_prefix="mailcore-relay"
-        )
+        runner: Runner
+        if self.pipeline is not None:
+            runner = ThreadRunner(self.pipeline, workers, timeout=settings.process_timeout)
+        else:
+            runner = WorkerPool(
+                self.policy, workers, timeout=settings.process_timeout, log=self.log
+            )
         host, port = self.relay_address
         self._relay = Relay(
             host,
@@ -276,10 +264,11 @@ class ContentFilter:
         )
         handler = _Handler(self)
 
-        def session() -> _Session:
-            return _Session(
+        def session() -> FilterSession:
+            return FilterSession(
                 self,
                 handler,
+                max_line_length=settings.max_line_length,
                 data_size_limit=settings.max_message_size,
                 hostname=hostname,
                 ident=f"ESMTP mailcore {__version__}",
@@ -289,8 +278,20 @@ class ContentFilter:
                 loop=loop,
             )
 
+        # Bound first (a port in use fails at once), serving only once the
+        # pipeline is ready: no mail is taken that could not be processed.
         host, port = self.listen_address
-        self._server = await loop.create_server(session, host, port, reuse_address=True)
+        server = await loop.create_server(
+            session, host, port, reuse_address=True, start_serving=False
+        )
+        try:
+            await runner.start()
+        except BaseException:
+            server.close()
+            raise
+        self._runner = runner
+        self._server = server
+        await server.start_serving()
         listening = self.address
         self.log.event(
             "listening",
@@ -300,59 +301,77 @@ class ContentFilter:
             direction=settings.direction,
             # With "auto" and no internal domain every message is inbound.
             internal_domains=list(settings.internal_domains),
+            workers=workers,
+            pipeline="processes" if isinstance(runner, WorkerPool) else "threads",
         )
         return listening
 
     # -- one message ----------------------------------------------------------------
-
-    def _process(self, direction: Direction, job: _Job) -> tuple[ProcessResult, float, float]:
-        started = time.monotonic()
-        if direction == "outbound":
-            result = self.pipeline.outbound(
-                job.data, sender=job.sender or None, recipients=list(job.recipients)
-            )
-        else:
-            result = self.pipeline.inbound(job.data)
-        return result, started, time.monotonic()
 
     async def _handle_message(
         self, job: _Job, client_connected: Callable[[], bool] = lambda: True
     ) -> Reply:
         """Process one message and relay it; the reply for the client's final dot.
 
-        A client that has gone before the relay starts cannot receive a 250:
-        the message is not relayed (the client still holds it and retries),
-        so that it is never delivered twice.
+        A client that has gone before the final dot goes to the next hop
+        cannot receive a 250: the message is not relayed (the client still
+        holds it and retries), so that it is never delivered twice.
         """
-        loop = asyncio.get_running_loop()
-        assert self._workers is not None and self._relayers is not None
-        assert self._relay is not None
+        assert self._runner is not None and self._relay is not None
         settings = self.settings
         direction = choose_direction(settings.direction, job.sender, settings.internal_domains)
         timings: dict[str, float] = {}
         pipeline_summary: dict[str, Any] | None = None
+        message_id: str | None = None
         relay: RelayResult | None = None
-        error: BaseException | None = None
+        error: str | None = None
+        this = asyncio.current_task()
         try:
             submitted = time.monotonic()
-            work = loop.run_in_executor(self._workers, self._process, direction, job)
-            result, started, ended = await asyncio.wait_for(work, settings.process_timeout)
-            timings["queue"] = _ms(started - submitted)
-            timings["process"] = _ms(ended - started)
-            pipeline_summary = _summary(result.report.to_dict())
-            if not client_connected():
-                raise ClientGone("the client left before the relay; not relayed")
-            relay = await loop.run_in_executor(
-                self._relayers, self._relay.send, job.sender, job.recipients, result.message
-            )
-            timings["relay"] = _ms(relay.seconds)
-            reply = relay.reply(job.id)
+            processed = await self._runner.process(direction, job.sender, job.recipients, job.data)
+            timings["queue"] = _ms(processed.started - submitted)
+            timings["process"] = _ms(processed.ended - processed.started)
+            pipeline_summary = processed.summary
+            message_id = processed.message_id
+            refusal = processed.reply
+            if refusal is not None:
+                reply, error = refusal, processed.error
+            else:
+                assert processed.message is not None
+                if not client_connected():
+                    raise ClientGone("the client left before the relay; not relayed")
+
+                withdrawn = False
+
+                def commit() -> bool:
+                    # The last moment to keep the message from the next hop:
+                    # a client that has left would never hear the 250.
+                    nonlocal withdrawn
+                    withdrawn = not client_connected()
+                    if not withdrawn and this is not None:
+                        self._committed.add(this)
+                    return not withdrawn
+
+                relay = await self._relay.send(
+                    job.sender, job.recipients, processed.message, on_commit=commit
+                )
+                timings["relay"] = _ms(relay.seconds)
+                if withdrawn:
+                    error = ClientGone.__name__
+                reply = relay.reply(job.id)
+        except asyncio.CancelledError:
+            if not self._abandoning or this is None:
+                raise
+            # Shutdown gave up on this message before its final dot went to
+            # the next hop: nothing was relayed, and the client keeps it.
+            this.uncancel()
+            reply, error = _ABANDONED, "Shutdown"
         except Exception as caught:  # every error has its reply; none reaches aiosmtpd
-            error = caught
+            error = "Timeout" if isinstance(caught, TimeoutError) else type(caught).__name__
             reply = reply_for_error(caught)
-            if isinstance(caught, MessageRefused) and caught.report is not None:
-                to_dict = getattr(caught.report, "to_dict", None)
-                pipeline_summary = _summary(to_dict()) if callable(to_dict) else None
+        finally:
+            if this is not None:
+                self._committed.discard(this)
         timings["total"] = _ms(time.monotonic() - job.received)
         self.log.write(
             MessageRecord(
@@ -361,11 +380,11 @@ class ContentFilter:
                 sender=job.sender,
                 recipients=job.recipients,
                 size=len(job.data),
-                message_id=_message_id(job.data),
+                message_id=message_id,
                 direction=direction,
                 decision=reply.decision,
                 reply=f"{reply.code} {reply.status}",
-                error=None if error is None else _error_name(error),
+                error=error,
                 pipeline=pipeline_summary,
                 relay=None if relay is None else relay.to_dict(),
                 timings=timings,
@@ -381,9 +400,21 @@ class ContentFilter:
         The listening socket closes first; sessions that are not in a
         message's processing get 421 and are closed (their client keeps any
         message it has not had a 250 for); messages being processed or
-        relayed are finished and answered.  Returns ``False`` when
-        ``timeout`` seconds (default ``[serve] shutdown_timeout``) were not
-        enough: those messages are left unanswered, never acknowledged.
+        relayed are finished and answered.
+
+        After ``timeout`` seconds (default ``[serve] shutdown_timeout``) the
+        messages still in the pipeline, or being relayed but not yet sent
+        whole, are given up: their relay is cut before the final dot (so
+        the next hop delivers nothing, RFC 5321 §4.1.1.4) and their client
+        gets 421 (it keeps the message and sends it again).  A message whose
+        final dot already went to the next hop is seen to the end (the relay
+        timeout still bounds each step: the sending, then the reply):
+        cutting it short could deliver a message whose client never hears
+        of it.  So no 250 is ever given for
+        a message not delivered, and no message is delivered without its
+        reply (but for the RFC 1047 window, see :mod:`._relay`).  Returns
+        ``False`` when some message had to be given up; the worker
+        processes have ended either way.
         """
         timeout = self.settings.shutdown_timeout if timeout is None else timeout
         deadline = time.monotonic() + timeout
@@ -396,24 +427,29 @@ class ContentFilter:
                 session.close_now()
         if self.tasks:
             await asyncio.wait(list(self.tasks), timeout=max(0.0, deadline - time.monotonic()))
-        finished = not self.tasks
+        abandoned = 0
+        if self.tasks:
+            self._abandoning = True
+            for task in list(self.tasks):
+                if task not in self._committed:
+                    task.cancel()
+                    abandoned += 1
+            await asyncio.wait(list(self.tasks))
         # Let the last replies reach their clients before the sessions go.
-        while self.sessions and time.monotonic() < deadline:
+        last = max(deadline, time.monotonic() + _LAST_REPLIES) if abandoned else deadline
+        while self.sessions and time.monotonic() < last:
             await asyncio.sleep(0.01)
         for session in list(self.sessions):
             session.close_now()
         await asyncio.sleep(0)
-        for pool in (self._workers, self._relayers):
-            if pool is not None:
-                # No waiting on the loop's thread: the pools are idle when
-                # finished, and the interpreter joins any late thread at exit.
-                pool.shutdown(wait=False, cancel_futures=True)
+        if self._runner is not None:
+            # Every message has its answer: what a worker may still be doing
+            # (for a message given up) is of no use; the others are idle.
+            await self._runner.close(0 if abandoned else _WORKERS_STOP)
         if self._relay is not None:
             self._relay.close()
-        if self._own_pipeline:
-            self.pipeline.close()
-        self.log.event("stopped", finished=finished, unanswered=len(self.tasks))
-        return finished
+        self.log.event("stopped", finished=abandoned == 0, unanswered=abandoned)
+        return abandoned == 0
 
     async def serve_until(self, stop: asyncio.Event) -> bool:
         """Serve until ``stop`` is set, then shut down gracefully."""
@@ -440,25 +476,3 @@ class ContentFilter:
 
 def _ms(seconds: float) -> float:
     return round(seconds * 1000, 1)
-
-
-def _summary(report: dict[str, Any]) -> dict[str, Any]:
-    encryption = report.get("encryption")
-    return {
-        "signed": report.get("signed"),
-        "encrypted": report.get("encrypted"),
-        "encryption": encryption.get("decision") if isinstance(encryption, dict) else None,
-        "warnings": len(report.get("warnings") or ()),
-    }
-
-
-def _message_id(data: bytes) -> str | None:
-    # For the log only: a message whose header does not parse has none.
-    with contextlib.suppress(MailcoreError, ValueError):
-        return message_id_of(RawMessage(data).first("Message-ID"))
-    return None
-
-
-def _error_name(error: BaseException) -> str:
-    name = type(error).__name__
-    return "Timeout" if isinstance(error, TimeoutError) else name

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import smtplib
 import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import Envelope, Session
 
+from mailcore.demo._pipeline_demo import PASSWORD
 from mailcore.pipeline import Pipeline
-from mailcore.policy import Policy, policy_from_mapping
+from mailcore.policy import Policy, load_policy, policy_from_mapping
 from mailcore.serve import ContentFilter
 from tests.pipeline.conftest import JO as JO
 from tests.pipeline.conftest import PLANNING as PLANNING
@@ -37,9 +40,24 @@ class _Collect:
     def __init__(self, sink: Sink) -> None:
         self.sink = sink
 
+    async def handle_EHLO(  # noqa: N802 (aiosmtpd's hook name)
+        self, server: Any, session: Session, envelope: Envelope, hostname: str,
+        responses: list[str],
+    ) -> list[str]:  # fmt: skip
+        session.host_name = hostname
+        with self.sink.lock:
+            self.sink.ehlos += 1
+        if not self.sink.pipelining:
+            return responses
+        # RFC 2920, as Postfix offers it: aiosmtpd reads pipelined commands in order.
+        return [*responses[:-1], "250-PIPELINING", responses[-1]]
+
     async def handle_RCPT(  # noqa: N802 (aiosmtpd's hook name)
         self, server: Any, session: Session, envelope: Envelope, address: str, options: list[str]
     ) -> str:
+        self.sink.seen_rcpt.set()
+        if self.sink.rcpt_delay:
+            await asyncio.sleep(self.sink.rcpt_delay)
         refusal = self.sink.refuse.get(address)
         if refusal is not None:
             return refusal
@@ -48,6 +66,7 @@ class _Collect:
 
     async def handle_DATA(self, server: Any, session: Session, envelope: Envelope) -> str:  # noqa: N802
         sink = self.sink
+        sink.seen_data.set()
         if sink.delay:
             await asyncio.sleep(sink.delay)
         if sink.answer is not None:
@@ -62,12 +81,23 @@ class _Collect:
 
 @dataclass
 class Sink:
-    """The next hop: an aiosmtpd server that keeps every message it accepts."""
+    """The next hop: an aiosmtpd server that keeps every message it accepts.
+
+    It offers PIPELINING (as Postfix does) unless ``pipelining`` is false;
+    ``delay`` holds the reply to the final dot, ``rcpt_delay`` each RCPT's.
+    """
 
     port: int = field(default_factory=free_port)
     messages: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     delay: float = 0.0
+    rcpt_delay: float = 0.0
+    pipelining: bool = True
+    ehlos: int = 0
+    """Sessions opened (EHLO) so far."""
+    seen_rcpt: threading.Event = field(default_factory=threading.Event)
+    seen_data: threading.Event = field(default_factory=threading.Event)
+    """Set when a RCPT, or a whole message (the final dot), has arrived."""
     answer: str | None = None
     refuse: dict[str, str] = field(default_factory=dict)
     controller: Controller | None = None
@@ -158,6 +188,35 @@ def sink() -> Iterator[Sink]:
         yield instance
     finally:
         instance.stop()
+
+
+def pooled_policy(world: World, sink: Sink, **serve: Any) -> Policy:
+    """The demo policy file (key store, trust anchors, file directory) with a ``[serve]``
+    section: what ``mailcore serve`` runs on, the pipeline in worker processes."""
+    base = load_policy(world.folder / "policy.toml")
+    return dataclasses.replace(base, serve=serve_policy(sink, **serve).serve)
+
+
+def alive(pid: int) -> bool:
+    """Whether process ``pid`` exists (a zombie counts: it was not reaped)."""
+    return Path(f"/proc/{pid}").exists()
+
+
+@pytest.fixture
+def demo_password(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The demo key store's password, in the environment the workers inherit."""
+    monkeypatch.setenv("MAILCORE_DEMO_KEY_PASSWORD", PASSWORD)
+
+
+@pytest.fixture
+def pooled(world: World, sink: Sink, demo_password: None) -> Iterator[FilterThread]:
+    """A filter built from the policy alone: the pipeline runs in worker processes."""
+    thread = FilterThread(ContentFilter(pooled_policy(world, sink), log=None))
+    thread.start()
+    try:
+        yield thread
+    finally:
+        thread.stop()
 
 
 @pytest.fixture

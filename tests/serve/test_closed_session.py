@@ -9,6 +9,8 @@ got a 250 (and will send it again).
 from __future__ import annotations
 
 import asyncio
+import io
+import json
 import time
 from dataclasses import dataclass, field
 
@@ -27,6 +29,7 @@ from tests.serve.conftest import (
     send,
     serve_policy,
 )
+from tests.serve.test_limits import ready
 
 
 @dataclass
@@ -101,3 +104,31 @@ def test_slow_next_hop_does_not_trip_the_idle_timer(world: World, sink: Sink) ->
         thread.stop()
     assert answer.code == 250
     assert sink.message_ids() == ["<m9003@agency.gov.au>"]
+
+
+def test_client_gone_during_the_relay_is_not_delivered(world: World, sink: Sink) -> None:
+    # The client leaves while the next hop is still taking the recipients:
+    # the relay stops before the final dot, so the next hop delivers nothing
+    # (the client, which never heard a 250, will send the message again).
+    stream = io.StringIO()
+    sink.rcpt_delay = 1.0
+    policy = serve_policy(sink)
+    thread = FilterThread(
+        ContentFilter(policy, pipeline=demo_pipeline(world, policy), log=stream)
+    ).start()
+    try:
+        wire = ready(thread.port)
+        assert wire.command(f"MAIL FROM:<{JO}>".encode())[0] == 250
+        assert wire.command(f"RCPT TO:<{PLANNING}>".encode())[0] == 250
+        assert wire.command(b"DATA")[0] == 354
+        wire.sock.sendall(make_message(9004) + b".\r\n")
+        assert sink.seen_rcpt.wait(timeout=20)
+        wire.close()
+        time.sleep(1.5)  # the next hop answers RCPT and DATA meanwhile
+    finally:
+        thread.stop()
+    assert sink.messages == []
+    [record] = [json.loads(line) for line in stream.getvalue().splitlines()
+                if '"event":"message"' in line]  # fmt: skip
+    assert (record["error"], record["decision"]) == ("ClientGone", "deferred")
+    assert (record["relay"]["outcome"], record["relay"]["stage"]) == ("deferred", "data")

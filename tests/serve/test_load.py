@@ -12,13 +12,23 @@ import threading
 import time
 from collections import Counter
 
+import pytest
+
 from tests.serve.conftest import JO, PLANNING, SAM, FilterThread, Sink, make_message
 
 MESSAGES = 2000
 CONNECTIONS = 20
 
 
-def test_every_message_exactly_once(running: FilterThread, sink: Sink) -> None:
+@pytest.fixture(params=["pooled", "running"], ids=["worker processes", "threads"])
+def filter_thread(request: pytest.FixtureRequest) -> FilterThread:
+    """The filter as ``mailcore serve`` runs it, and with a pipeline object given."""
+    thread: FilterThread = request.getfixturevalue(request.param)
+    return thread
+
+
+def test_every_message_exactly_once(filter_thread: FilterThread, sink: Sink) -> None:
+    running = filter_thread
     replies: dict[int, int] = {}
     latencies: list[float] = []
     lock = threading.Lock()

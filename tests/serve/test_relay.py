@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mailcore.serve import Relay, RelayResult, smtp_data
+from mailcore.serve import Relay, RelayResult, prepare, smtp_data
 from tests.serve.conftest import JO, PLANNING, SAM, Sink, make_message
 from tests.slapd import free_port
+
+T = TypeVar("T")
 
 
 def unstuff(wire: bytes) -> bytes:
@@ -31,46 +37,143 @@ def test_smtp_data_round_trip(message: bytes) -> None:
     assert unstuff(wire) == normalised
 
 
-class TestRelay:
-    def test_delivered(self, sink: Sink) -> None:
-        relay = Relay("127.0.0.1", sink.port, timeout=5)
-        result = relay.send(JO, [PLANNING, SAM], make_message(1))
-        relay.close()
-        assert (result.outcome, result.code, result.stage) == ("delivered", 250, "dot")
-        assert sink.messages[0].recipients == (PLANNING, SAM)
-        assert sink.messages[0].data == make_message(1)
+@given(st.binary(max_size=300))
+def test_prepare(message: bytes) -> None:
+    prepared = prepare(message)
+    assert prepared.wire == smtp_data(message)
+    assert prepared.size == len(message)
+    assert prepared.eightbit == any(byte > 127 for byte in message)
 
-    def test_stale_idle_connection_is_replaced_not_relayed_twice(self, sink: Sink) -> None:
-        relay = Relay("127.0.0.1", sink.port, timeout=5)
-        assert relay.send(JO, [PLANNING], make_message(1)).outcome == "delivered"
-        sink.stop()  # the idle connection kept by the relay dies with the server
-        sink.start()
-        result = relay.send(JO, [PLANNING], make_message(2))
-        relay.close()
+
+def on_loop(make: Callable[[Relay], Awaitable[T]], port: int, **options: float) -> T:
+    """Run ``make(relay)`` on a fresh event loop, then close the relay."""
+
+    async def main() -> T:
+        relay = Relay("127.0.0.1", port, timeout=options.get("timeout", 5))
+        try:
+            return await make(relay)
+        finally:
+            relay.close()
+            await asyncio.sleep(0.05)  # the QUITs go out before the loop ends
+
+    return asyncio.run(main())
+
+
+@pytest.fixture(params=[True, False], ids=["pipelining", "lock-step"])
+def any_sink(request: pytest.FixtureRequest, sink: Sink) -> Sink:
+    """The sink with and without PIPELINING (RFC 2920): the relay uses what it offers."""
+    sink.pipelining = request.param
+    return sink
+
+
+class TestRelay:
+    def test_delivered(self, any_sink: Sink) -> None:
+        result = on_loop(lambda relay: relay.send(JO, [PLANNING, SAM], make_message(1)),
+                         any_sink.port)  # fmt: skip
+        assert (result.outcome, result.code, result.stage) == ("delivered", 250, "dot")
+        assert any_sink.messages[0].recipients == (PLANNING, SAM)
+        assert any_sink.messages[0].data == make_message(1)
+
+    def test_connection_reused(self, any_sink: Sink) -> None:
+        async def three(relay: Relay) -> list[str]:
+            outcomes = []
+            for number in range(3):
+                result = await relay.send(JO, [PLANNING], make_message(number))
+                outcomes.append(result.outcome)
+            return outcomes
+
+        assert on_loop(three, any_sink.port) == ["delivered"] * 3
+        assert any_sink.message_ids() == [f"<m{n}@agency.gov.au>" for n in range(3)]
+        assert any_sink.ehlos == 1  # one session for the three messages
+
+    def test_concurrent_sends_each_once(self, any_sink: Sink) -> None:
+        async def many(relay: Relay) -> list[str]:
+            results = await asyncio.gather(
+                *(relay.send(JO, [PLANNING], make_message(n)) for n in range(30))
+            )
+            return [result.outcome for result in results]
+
+        assert on_loop(many, any_sink.port) == ["delivered"] * 30
+        assert sorted(any_sink.message_ids()) == sorted(f"<m{n}@agency.gov.au>" for n in range(30))
+
+    def test_stale_idle_connection_is_replaced_not_relayed_twice(self, any_sink: Sink) -> None:
+        async def across_restart(relay: Relay) -> RelayResult:
+            assert (await relay.send(JO, [PLANNING], make_message(1))).outcome == "delivered"
+            # The idle connection kept by the relay dies with the server.
+            await asyncio.to_thread(any_sink.stop)
+            await asyncio.to_thread(any_sink.start)
+            return await relay.send(JO, [PLANNING], make_message(2))
+
+        result = on_loop(across_restart, any_sink.port)
         assert result.outcome == "delivered"
-        assert sink.message_ids() == ["<m1@agency.gov.au>", "<m2@agency.gov.au>"]
+        assert any_sink.message_ids() == ["<m1@agency.gov.au>", "<m2@agency.gov.au>"]
 
     def test_nobody_listening(self) -> None:
-        result = Relay("127.0.0.1", free_port(), timeout=2).send(JO, [PLANNING], b"x")
+        result = on_loop(lambda relay: relay.send(JO, [PLANNING], b"x"), free_port(), timeout=2)
         assert (result.outcome, result.code, result.stage) == ("deferred", 0, "connect")
+        assert "refused the connection" in result.text
         assert result.reply("ID").code == 451
 
-    def test_one_refused_recipient_stops_the_whole_message(self, sink: Sink) -> None:
-        sink.refuse[SAM] = "550 5.1.1 No such user"
-        relay = Relay("127.0.0.1", sink.port, timeout=5)
-        result = relay.send(JO, [PLANNING, SAM], make_message(3))
-        # The connection was reset (RSET) and kept: the next message goes through it.
-        assert relay.send(JO, [PLANNING], make_message(4)).outcome == "delivered"
-        relay.close()
+    def test_one_refused_recipient_stops_the_whole_message(self, any_sink: Sink) -> None:
+        # With PIPELINING the sink answers DATA with 354 (one recipient is
+        # fine): the relay must drop the connection without the final dot.
+        any_sink.refuse[SAM] = "550 5.1.1 No such user"
+
+        async def refused_then_next(relay: Relay) -> tuple[RelayResult, RelayResult]:
+            first = await relay.send(JO, [PLANNING, SAM], make_message(3))
+            second = await relay.send(JO, [PLANNING], make_message(4))
+            return first, second
+
+        result, after = on_loop(refused_then_next, any_sink.port)
         assert (result.outcome, result.code, result.stage) == ("refused", 550, "rcpt")
         assert SAM in result.text
-        assert sink.message_ids() == ["<m4@agency.gov.au>"]
+        assert after.outcome == "delivered"
+        assert any_sink.message_ids() == ["<m4@agency.gov.au>"]
 
-    def test_null_sender(self, sink: Sink) -> None:
-        relay = Relay("127.0.0.1", sink.port, timeout=5)
-        assert relay.send("", [PLANNING], make_message(5)).outcome == "delivered"
-        relay.close()
-        assert sink.messages[0].sender == "<>"
+    def test_deferred_sender(self, any_sink: Sink) -> None:
+        any_sink.refuse[PLANNING] = "451 4.3.0 Try later"
+        result = on_loop(lambda relay: relay.send(JO, [PLANNING], make_message(5)),
+                         any_sink.port)  # fmt: skip
+        assert (result.outcome, result.code, result.stage) == ("deferred", 451, "rcpt")
+        assert result.reply("ID").status == "4.3.0"
+        assert any_sink.messages == []
+
+    def test_null_sender(self, any_sink: Sink) -> None:
+        result = on_loop(lambda relay: relay.send("", [PLANNING], make_message(5)), any_sink.port)
+        assert result.outcome == "delivered"
+        assert any_sink.messages[0].sender == "<>"
+
+    def test_slow_final_reply_is_unknown(self, sink: Sink) -> None:
+        sink.delay = 2.0
+        result = on_loop(lambda relay: relay.send(JO, [PLANNING], make_message(6)), sink.port,
+                         timeout=0.5)  # fmt: skip
+        # The dot went out; the next hop may have the message (RFC 1047).
+        assert (result.outcome, result.code, result.stage) == ("unknown", 0, "dot")
+        assert result.text == "timed out waiting for the next hop"
+
+    def test_slow_recipient_is_deferred_and_nothing_sent(self, sink: Sink) -> None:
+        sink.rcpt_delay = 2.0
+        result = on_loop(lambda relay: relay.send(JO, [PLANNING], make_message(7)), sink.port,
+                         timeout=0.5)  # fmt: skip
+        assert (result.outcome, result.stage) == ("deferred", "rcpt")
+        assert sink.messages == []
+
+    def test_commit_is_called_only_when_the_dot_goes(self, sink: Sink) -> None:
+        calls: list[str] = []
+        sink.refuse[SAM] = "550 5.1.1 No such user"
+
+        async def two(relay: Relay) -> None:
+            await relay.send(JO, [SAM], make_message(8), on_commit=lambda: calls.append("8"))
+            await relay.send(JO, [PLANNING], make_message(9), on_commit=lambda: calls.append("9"))
+
+        on_loop(two, sink.port)
+        assert calls == ["9"]
+
+    @pytest.mark.parametrize("address", ["a@b.example>\r\nRSET", "a\n@b.example", "<a@b>"])
+    def test_address_that_would_end_the_command_is_refused(self, sink: Sink, address: str) -> None:
+        with pytest.raises(ValueError, match="control character or angle bracket"):
+            on_loop(lambda relay: relay.send(JO, [address], b"x"), sink.port)
+        assert sink.messages == []
 
 
 class TestReplyForResult:

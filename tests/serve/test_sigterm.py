@@ -34,6 +34,13 @@ def wait_for_port(port: int, process: subprocess.Popen[bytes], seconds: float = 
     raise AssertionError("mailcore serve did not start listening")
 
 
+def children(pid: int) -> list[int]:
+    """The child processes of ``pid`` (of all its threads)."""
+    tasks = Path(f"/proc/{pid}/task")
+    return [int(child) for task in tasks.iterdir()
+            for child in (task / "children").read_text().split()]  # fmt: skip
+
+
 def test_sigterm_finishes_messages_in_flight(world: World, sink: Sink, tmp_path: Path) -> None:
     port = free_port()
     policy = world.folder / f"serve-{port}.toml"
@@ -78,6 +85,7 @@ def test_sigterm_finishes_messages_in_flight(world: World, sink: Sink, tmp_path:
             thread.start()
         while len(accepted) < 16:
             time.sleep(0.02)
+        workers = children(process.pid)
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=60) == 0
         stop.set()
@@ -87,6 +95,9 @@ def test_sigterm_finishes_messages_in_flight(world: World, sink: Sink, tmp_path:
         if process.poll() is None:
             process.kill()
             process.wait()
+    # The pipeline ran in worker processes; none outlived the filter.
+    assert len(workers) == (os.cpu_count() or 1)
+    assert not any(Path(f"/proc/{pid}").exists() for pid in workers)
     # Every 250 is in the sink; nothing is in the sink without its 250.
     delivered = sink.message_ids()
     assert sorted(delivered) == sorted(f"<m{n}@agency.gov.au>" for n in accepted)
