@@ -14,11 +14,15 @@ import os
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from mailcore.cli._runtime import EXIT_OK, UsageError, _atomic
-from mailcore.export import ExportSummary, read_records, write_ical, write_vcards
 from mailcore.policy import Policy
+
+# The export code is imported when the command runs, so that other commands
+# start without icalendar, vobject and dateutil.
+if TYPE_CHECKING:
+    from mailcore.export import ExportSummary
 
 __all__ = ["add_export_commands"]
 
@@ -81,6 +85,8 @@ def _source(path: str | None) -> Any:
 
 
 def _run(args: argparse.Namespace, write: Any) -> int:
+    from mailcore.export import read_records
+
     records = read_records(_source(args.input), kind=_FORMATS[args.input_format])  # type: ignore[arg-type]
     summary: ExportSummary
     if args.output is None or args.output == "-":
@@ -101,6 +107,8 @@ def _run(args: argparse.Namespace, write: Any) -> int:
 
 
 def _vcard(args: argparse.Namespace, policy: Policy) -> int:
+    from mailcore.export import write_vcards
+
     now = _now(args.now)
     return _run(
         args,
@@ -111,6 +119,8 @@ def _vcard(args: argparse.Namespace, policy: Policy) -> int:
 
 
 def _ical(args: argparse.Namespace, policy: Policy) -> int:
+    from mailcore.export import write_ical
+
     now = _now(args.now)
     return _run(
         args,

@@ -25,7 +25,7 @@ import datetime as dt
 import json
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mailcore._units import parse_size
 from mailcore.cli._runtime import (
@@ -38,17 +38,11 @@ from mailcore.cli._runtime import (
 )
 from mailcore.errors import ServiceUnavailable
 from mailcore.policy import Policy
-from mailcore.sizing import (
-    ProgressBar,
-    SizingReport,
-    find_mailboxes,
-    read_list_file,
-    render_csv,
-    render_html,
-    render_table,
-    scan_options,
-    size_mailboxes,
-)
+
+# The sizing code is imported when the command runs: every other command
+# (``process`` on a folder, on several processes) starts without it.
+if TYPE_CHECKING:
+    from mailcore.sizing import SizingReport
 
 __all__ = ["add_size_commands"]
 
@@ -157,11 +151,13 @@ def _now(text: str | None) -> float | None:
 
 
 def _sources(args: argparse.Namespace) -> list[str]:
+    import mailcore.sizing as sizing
+
     sources: list[str] = []
     if args.list:
-        sources.extend(read_list_file(args.list))
+        sources.extend(sizing.read_list_file(args.list))
     for path in args.paths:
-        sources.extend(find_mailboxes(path) if args.each else [path])
+        sources.extend(sizing.find_mailboxes(path) if args.each else [path])
     if not sources:
         raise UsageError("no mailboxes: give PATH... or --list FILE")
     return sources
@@ -191,9 +187,11 @@ def _executor(args: argparse.Namespace, count: int) -> tuple[cf.Executor | None,
 
 
 def _size_command(args: argparse.Namespace, policy: Policy) -> int:
+    import mailcore.sizing as sizing
+
     sources = _sources(args)
     password = os.environ.get(args.imap_password_env)
-    options = scan_options(
+    options = sizing.scan_options(
         now=_now(args.now),
         policy=policy,
         max_messages=args.max_messages,
@@ -205,9 +203,9 @@ def _size_command(args: argparse.Namespace, policy: Policy) -> int:
     )
     options = dataclasses.replace(options, imap_timeout=args.timeout)
     executor, closer = _executor(args, len(sources))
-    bar = ProgressBar("sizing")
+    bar = sizing.ProgressBar("sizing")
     try:
-        report = size_mailboxes(
+        report = sizing.size_mailboxes(
             sources,
             options=options,
             policy=policy,
@@ -232,14 +230,16 @@ def _size_command(args: argparse.Namespace, policy: Policy) -> int:
 
 
 def _render(report: SizingReport, args: argparse.Namespace) -> str:
+    import mailcore.sizing as sizing
+
     if args.fmt == "json":
         document = report.details() if args.details else report.to_dict()
         return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     if args.fmt == "csv":
-        return render_csv(report)
+        return sizing.render_csv(report)
     if args.fmt == "html":
-        return render_html(report)
-    return render_table(report, folders=args.details)
+        return sizing.render_html(report)
+    return sizing.render_table(report, folders=args.details)
 
 
 def _finish(report: SizingReport, args: argparse.Namespace) -> int:

@@ -14,11 +14,12 @@ Certificates are looked up the way Active Directory publishes them
     plan.decision                                  # "encrypt", "send_unencrypted" or "reject"
 """
 
+from typing import TYPE_CHECKING, Any
+
 from mailcore.directory._base import CertificateDirectory, normalise_address
 from mailcore.directory._cache import LookupCache
 from mailcore.directory._file import FileDirectory
 from mailcore.directory._filter import FilterTemplate, escape_filter_value
-from mailcore.directory._ldap import LdapDirectory
 from mailcore.directory._ldif import LdifEntry, read_ldif
 from mailcore.directory._memory import MemoryDirectory
 from mailcore.directory._model import (
@@ -38,6 +39,9 @@ from mailcore.directory._plan import (
     recipients_of,
 )
 from mailcore.directory._select import CertificateSelector, addresses_of
+
+if TYPE_CHECKING:
+    from mailcore.directory._ldap import LdapDirectory
 
 __all__ = [
     "REJECTION_REASONS",
@@ -65,3 +69,12 @@ __all__ = [
     "read_ldif",
     "recipients_of",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # ldap3 and pyasn1 take a noticeable share of start-up: loaded on first use.
+    if name == "LdapDirectory":
+        from mailcore.directory._ldap import LdapDirectory
+
+        return LdapDirectory
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

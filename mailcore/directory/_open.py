@@ -8,7 +8,6 @@ from pathlib import Path
 from mailcore.directory._base import CertificateDirectory
 from mailcore.directory._cache import LookupCache
 from mailcore.directory._file import FileDirectory
-from mailcore.directory._ldap import LdapDirectory
 from mailcore.directory._select import CertificateSelector
 from mailcore.errors import PolicyError
 from mailcore.policy import DirectoryPolicy, Policy
@@ -58,6 +57,9 @@ def open_directory(
                 key="directory.password_env",
             )
         bind_dn = section.bind_dn
+    # ldap3 (and pyasn1) are loaded only for a directory that uses them.
+    from mailcore.directory._ldap import LdapDirectory
+
     return LdapDirectory(
         section.server,
         base_dn=section.base_dn,
