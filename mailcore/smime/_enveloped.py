@@ -490,6 +490,7 @@ _OID_ENVELOPED_DATA = _der.oid(ENVELOPED_DATA)
 _OID_AUTH_ENVELOPED_DATA = _der.oid(AUTH_ENVELOPED_DATA)
 _CIPHER_OIDS = {oid: _der.oid(oid) for oid in CONTENT_CIPHERS}
 _VERSION_0 = _der.integer(0)
+_PKCS1V15_PADDING = asym_padding.PKCS1v15()  # stateless: one for every key transport
 _ICV_16 = _der.integer(16)
 
 
@@ -516,14 +517,15 @@ def _key_trans(
         )
     else:
         algorithm = _RSA_PKCS1V15
-        encrypted = key.encrypt(cek, asym_padding.PKCS1v15())
+        encrypted = key.encrypt(cek, _PKCS1V15_PADDING)
     if use_ski:
         assert recipient.subject_key_identifier is not None  # checked up front
         # version 2; rid [0] IMPLICIT SubjectKeyIdentifier.
         version, rid = 2, _der.context(0, recipient.subject_key_identifier, constructed=False)
     else:
         version, rid = 0, recipient.issuer_and_serial
-    info = _der.sequence(_der.integer(version), rid, algorithm, _der.octet_string(encrypted))
+    encoded_version = _VERSION_0 if version == 0 else _der.integer(version)
+    info = _der.sequence(encoded_version, rid, algorithm, _der.octet_string(encrypted))
     return info, version
 
 
