@@ -183,6 +183,11 @@ class WorkerPool:
             hello = await asyncio.wait_for(_read(process.stdout), _START_SECONDS)
         except (asyncio.IncompleteReadError, ConnectionError, TimeoutError):
             hello = None
+        except BaseException:
+            # Cancelled while the worker starts (shutdown): it must not
+            # outlive the filter.
+            await _stop(process, 0)
+            raise
         if not (isinstance(hello, tuple) and hello and hello[0] == "ready"):
             await _stop(process, 0)
             why = (

@@ -267,7 +267,10 @@ class Relay:
         try:
             code, lines = await connection.reply()
             if code != 220:  # RFC 5321 §4.3.1: 554 (or 421) instead of the greeting
-                raise _by_code(code, "connect", _text(lines))
+                # A refused greeting or EHLO says nothing about the message:
+                # the next hop is unusable for now (as Postfix's
+                # smtp_skip_5xx_greeting treats it), so the MTA keeps it.
+                raise _Failure("deferred", "connect", code, _text(lines))
             writer.write(f"EHLO {self.helo}\r\n".encode())
             code, lines = await connection.reply()
             if code == 250:
@@ -279,7 +282,7 @@ class Relay:
                 writer.write(f"HELO {self.helo}\r\n".encode())
                 code, lines = await connection.reply()
             if code != 250:
-                raise _by_code(code, "connect", _text(lines))
+                raise _Failure("deferred", "connect", code, _text(lines))
         except _Failure:
             connection.discard()
             raise
@@ -355,6 +358,12 @@ class Relay:
                         raise _Failure(
                             "deferred", "mail", 0, "next hop closed the connection"
                         ) from None
+                    # What closed this one (a restart, the hop's idle
+                    # timeout) has most likely closed the other idle ones
+                    # too: the retry goes on a new connection.
+                    idle, self._idle = self._idle, []
+                    for other in idle:
+                        other.discard()
                 except BaseException:
                     # A failure reported below has set the connection's fate;
                     # anything else (a cancelled task) leaves it in an unknown

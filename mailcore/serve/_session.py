@@ -188,6 +188,12 @@ class FilterSession(SMTP):
             if self.owner.draining:
                 # The reply to this message has been written; the session ends.
                 self.close_now()
+            elif self.transport is not None and not self.transport.is_closing():
+                # The idle timer was paused while the message was processed;
+                # it runs again from the reply, or a client that goes quiet
+                # after a message would hold its session (and a place under
+                # max_sessions) for ever.
+                self._reset_timeout()
 
     async def _data(self, arg: str) -> None:
         # The checks and replies of aiosmtpd's smtp_DATA, in its order.
