@@ -61,6 +61,9 @@ class RawMessage:
     """
 
     __slots__ = ("_fields", "_index", "_scanned", "body_start", "data", "header_end")
+    # _scanned: the per-name scan has answered once, and holds that answer
+    # (lowercased name -> fields); later questions about those names are
+    # answered from it, any other from an index of every field.
 
     def __init__(self, message: MessageInput) -> None:
         data = as_bytes(message)
@@ -73,7 +76,7 @@ class RawMessage:
         _check_header_block(data, header_end)
         self._fields: list[RawField] | None = None
         self._index: dict[str, list[RawField]] | None = None
-        self._scanned = False
+        self._scanned: dict[str, list[RawField]] | None = None
 
     @property
     def linesep(self) -> bytes:
@@ -96,21 +99,38 @@ class RawMessage:
             self._index = index
         return self._index
 
+    def locate_all(self) -> None:
+        """Locate and index every field now, for a caller that will ask
+        about several names and then about every field (one pass instead
+        of a scan for the first question and a second pass later)."""
+        self._by_name()
+
     def find(self, name: str) -> list[RawField]:
         """The fields called ``name`` (case-insensitive), in order."""
-        if self._scanned or self._fields is not None:
-            return list(self._by_name().get(name.lower(), ()))
+        key = name.lower()
+        scanned = self._scanned
+        if scanned is not None and key in scanned:
+            return list(scanned[key])
+        if scanned is not None or self._fields is not None:
+            return list(self._by_name().get(key, ()))
         # One C-level scan for this name rather than locating every field.
-        return self.find_many(name)[name.lower()]
+        return self.find_many(name)[key]
 
     def find_many(self, *names: str) -> dict[str, list[RawField]]:
-        """Fields for several names (lowercased keys), in one scan."""
-        if self._scanned or self._fields is not None:
-            # Asked again: locating every field once and indexing them by
-            # name is cheaper than another scan per question.
+        """Fields for several names (lowercased keys), in one scan.
+
+        The first question scans for its names only; asking first for every
+        name that will be needed makes that one scan the only one.
+        """
+        scanned = self._scanned
+        if scanned is not None or self._fields is not None:
+            asked = [name.lower() for name in names]
+            if scanned is not None and all(key in scanned for key in asked):
+                return {key: list(scanned[key]) for key in asked}
+            # Asked about other names: locating every field once and
+            # indexing them by name is cheaper than another scan per question.
             index = self._by_name()
-            return {key: list(index.get(key, ())) for key in map(str.lower, names)}
-        self._scanned = True
+            return {key: list(index.get(key, ())) for key in asked}
         first, rest, keys = _names_patterns(names)
         found: dict[str, list[RawField]] = {key: [] for key in keys}
         data, header_end = self.data, self.header_end
@@ -126,7 +146,8 @@ class RawMessage:
             stop = header_end if end is None else end.end()
             name = match.group(1).decode("ascii")
             found[name.lower()].append(new(RawField, (name, match.start(1), match.end(), stop)))
-        return found
+        self._scanned = found
+        return {key: list(fields) for key, fields in found.items()}
 
     def get_all(self, name: str) -> list[str]:
         """Values of every field called ``name`` (case-insensitive), unfolded.

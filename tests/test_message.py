@@ -269,3 +269,33 @@ class TestLookupPaths:
         for name in names:
             expected = [text for field_name, text in built if field_name.lower() == name.lower()]
             assert [data[f.start : f.end] for f in indexed[name.lower()]] == expected
+
+    @given(
+        _header_blocks(),
+        st.lists(_NAMES, min_size=1, max_size=4),
+        st.lists(st.lists(_NAMES, min_size=1, max_size=3), min_size=1, max_size=4),
+    )
+    def test_later_questions_agree_with_the_blocks(
+        self,
+        generated: tuple[bytes, list[tuple[str, bytes]]],
+        first: list[str],
+        later: list[list[str]],
+    ) -> None:
+        # The first scan's answer serves later questions about its names;
+        # other names go to the index of every field.  Either way, and in
+        # any order, the answer is the fields the message was built from.
+        data, built = generated
+        if not built:
+            return
+        message = RawMessage(data)
+        for names in [first, *later]:
+            answer = message.find_many(*names)
+            for name in names:
+                expected = [
+                    text for field_name, text in built if field_name.lower() == name.lower()
+                ]
+                assert [data[f.start : f.end] for f in answer[name.lower()]] == expected
+                assert [data[f.start : f.end] for f in message.find(name)] == expected
+            # Answers are copies: changing one changes nothing later.
+            for fields in answer.values():
+                fields.clear()

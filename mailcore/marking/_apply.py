@@ -267,6 +267,9 @@ def apply_marking(
     """
     settings = _classification(policy)
     raw = message if isinstance(message, RawMessage) else RawMessage(message)
+    # One scan of the header answers every question below (the reading,
+    # the author, the rewrite) and the caller's usual next one (From).
+    raw.find_many(HEADER, "Subject", "Thread-Topic", "From")
     version = settings.version
     warnings: list[str] = []
     inherited, unknown = _inherit(

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from mailcore._address import first_address
-from mailcore._message import MessageInput, RawMessage
+from mailcore._message import MessageInput, RawField, RawMessage
 from mailcore.errors import MarkingSyntaxError
 from mailcore.marking._model import Defect, Marking
 from mailcore.marking._parse import SubjectMarking, parse_header, scan_subject
-from mailcore.marking._subject import decode_subject
+from mailcore.marking._subject import decode_subject, may_hold_marking
 from mailcore.marking._vocab import GOV_AU
 
 __all__ = ["MessageMarking", "read_marking", "sender_domain_is_gov_au"]
@@ -97,6 +97,15 @@ class MessageMarking:
 
 
 _NO_MARKING = Marking(sec=None)
+_UNMARKED = MessageMarking(
+    marking=None,
+    source=None,
+    consistent=True,
+    subject_tag=None,
+    header_markings=(),
+    subject_markings=(),
+    defects=(),
+)
 
 
 def sender_domain_is_gov_au(from_value: str | None) -> bool:
@@ -146,9 +155,24 @@ def read_marking(message: MessageInput | RawMessage, *, strict: bool = False) ->
     that breaks the standard raises :class:`~mailcore.MarkingSyntaxError`.
     """
     raw = message if isinstance(message, RawMessage) else RawMessage(message)
-    defects: list[Defect] = []
-
     located = raw.find_many("X-Protective-Marking", "Subject")
+    subject_fields = located["subject"]
+    if (
+        not located["x-protective-marking"]
+        and len(subject_fields) <= 1
+        and not (subject_fields and may_hold_marking(raw.value(subject_fields[0])))
+    ):
+        # Unmarked mail (what a gateway marks all day): no header field,
+        # and a subject that cannot hold a tag.  The general reading below
+        # finds the same nothing (tests/marking/test_fast_paths.py).
+        return _UNMARKED
+    return _read_located(raw, located, strict=strict)
+
+
+def _read_located(
+    raw: RawMessage, located: dict[str, list[RawField]], *, strict: bool
+) -> MessageMarking:
+    defects: list[Defect] = []
     headers: list[Marking | None] = []
     for value in [_clean(raw.value(f)) for f in located["x-protective-marking"]]:
         try:

@@ -128,6 +128,12 @@ def strip_markings(subject: str) -> str:
     return _cut(subject, _removal_spans(subject, found)).rstrip(" \t")
 
 
+def may_hold_marking(raw: str) -> bool:
+    """False when a raw subject value cannot hold a marking: a subject tag
+    opens with "[", and an RFC 2047 encoded-word ("=?") could hide one."""
+    return "[" in raw or "=?" in raw
+
+
 def rewrite_subject(
     raw: str, marking: Marking | None, linesep: str, *, hint: Marking | None = None
 ) -> str:
@@ -139,6 +145,19 @@ def rewrite_subject(
     inside an encoded-word (reference note §9 item 3).  ``hint`` is a marking
     the subject probably carries (the header's), which saves parsing it.
     """
+    if not may_hold_marking(raw):
+        # Most outgoing mail: nothing to take out (the general way below
+        # gives the same; tests/marking/test_fast_paths.py checks it).
+        base = raw.rstrip(" \t")
+    else:
+        base = _without_markings(raw, hint, linesep)
+    if marking is None:
+        return base
+    tag = marking.subject_tag()
+    return base + " " + tag if base else tag
+
+
+def _without_markings(raw: str, hint: Marking | None, linesep: str) -> str:
     decoded = decode_subject(raw)
     found = scan_subject(decoded.text, expected=hint)
     spans = _removal_spans(decoded.text, found)
@@ -156,10 +175,7 @@ def rewrite_subject(
     else:
         raw_spans = [_to_raw(decoded, s, e) for s, e in spans]
         base = _cut(raw, raw_spans).rstrip(" \t")
-    if marking is None:
-        return base
-    tag = marking.subject_tag()
-    return base + " " + tag if base else tag
+    return base
 
 
 def _to_raw(decoded: DecodedSubject, start: int, end: int) -> tuple[int, int]:

@@ -153,6 +153,7 @@ class Pipeline:
             data = apply_restriction(data, irm_template, policy)
             irm_report = read_rights(data, user=sender, policy=policy).to_dict()
         raw = RawMessage(data)  # one parse of the marked message for what follows
+        raw.locate_all()  # every field is needed below (the MIME split): one pass
         marking_report = read_marking(raw).to_dict()
 
         plan = None

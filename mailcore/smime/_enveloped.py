@@ -45,6 +45,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.keywrap import aes_key_wrap
 from cryptography.x509.oid import NameOID
 
+from mailcore._identity import IdentityCache
 from mailcore._message import MessageInput
 from mailcore.errors import KeyLoadError, SmimeError, UnsupportedAlgorithm
 from mailcore.smime import _der
@@ -324,7 +325,7 @@ def _check_recipients(
 ) -> list[_Recipient]:
     if isinstance(recipients, x509.Certificate):
         raise TypeError("recipients must be a sequence of certificates, not one certificate")
-    checked = [_checked_recipient(certificate, use_ski) for certificate in recipients]
+    checked = [_CHECKED[use_ski](certificate) for certificate in recipients]
     if not checked:
         raise ValueError("Must have at least one recipient")
     return checked
@@ -336,6 +337,14 @@ def _checked_recipient(certificate: x509.Certificate, use_ski: bool) -> _Recipie
     # and again: their checks and DER pieces are worked out once.  Only
     # successes are remembered; certificates compare by their DER encoding.
     return _check_recipient(certificate, use_ski=use_ski)
+
+
+# The same certificate objects come back for every message (the directory
+# caches them): found by identity first, by DER equality second.
+_CHECKED: dict[bool, IdentityCache[x509.Certificate, _Recipient]] = {
+    use_ski: IdentityCache(functools.partial(_checked_recipient, use_ski=use_ski))
+    for use_ski in (False, True)
+}
 
 
 def _check_recipient(certificate: x509.Certificate, *, use_ski: bool) -> _Recipient:

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import base64
 import re
+import struct
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from email.message import Message
+from functools import lru_cache
 
 import pybase64
 
@@ -106,10 +108,38 @@ def _blocks(pieces: Sequence[bytes | memoryview], size: int) -> Iterator[bytes |
 
 
 def _base64_block(data: bytes | memoryview, linesep: bytes) -> bytes:
-    # pybase64 (SIMD) writes 76-character lines ending in LF (RFC 2045
-    # §6.8); several times faster than the standard library's encoder.
-    encoded = pybase64.encodebytes(data)
-    return encoded if linesep == b"\n" else encoded.replace(b"\n", linesep)
+    # RFC 2045 §6.8: 76-character lines.  pybase64's SIMD encoder does the
+    # encoding in a fraction of a microsecond per kilobyte, but its
+    # line-breaking ``encodebytes`` is ten times slower than that; the lines
+    # are cut here instead, by a precompiled struct that slices 64 lines per
+    # C call, and joined with ``linesep`` (no second pass to turn LF into CRLF).
+    encoded = pybase64.b64encode(data)
+    size = len(encoded)
+    if not size:
+        return b""
+    whole = size // _LINE
+    lines: list[bytes] = []
+    blocked = whole - whole % _LINES_PER_UNPACK
+    if blocked:
+        for group in _UNPACK_BLOCK.iter_unpack(memoryview(encoded)[: blocked * _LINE]):
+            lines.extend(group)
+    if whole > blocked:
+        lines.extend(_unpack_lines(whole - blocked).unpack_from(encoded, blocked * _LINE))
+    if size > whole * _LINE:
+        lines.append(encoded[whole * _LINE :])
+    lines.append(b"")  # the last line ends in linesep too
+    return linesep.join(lines)
+
+
+_LINE = 76
+_LINES_PER_UNPACK = 64
+_UNPACK_BLOCK = struct.Struct(f"{_LINE}s" * _LINES_PER_UNPACK)
+
+
+@lru_cache(maxsize=_LINES_PER_UNPACK)
+def _unpack_lines(count: int) -> struct.Struct:
+    """A struct that cuts ``count`` (< 64) whole lines."""
+    return struct.Struct(f"{_LINE}s" * count)
 
 
 def content_type(value: str | None) -> tuple[str, dict[str, str]]:

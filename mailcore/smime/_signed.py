@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 
+from mailcore._identity import IdentityCache
 from mailcore._message import MessageInput
 from mailcore.errors import KeyLoadError, UnsupportedAlgorithm
 from mailcore.smime import _der
@@ -377,10 +378,14 @@ def _sign(key: SigningKey, scheme: SignatureScheme, digest: str, data: bytes) ->
 
 
 @lru_cache(maxsize=256)
-def _der_of(certificate: x509.Certificate) -> bytes:
-    """A certificate's DER.  Certificates are immutable, and a gateway signs
-    with the same few over and over: encoding each once is enough."""
+def _encoded(certificate: x509.Certificate) -> bytes:
     return certificate.public_bytes(serialization.Encoding.DER)
+
+
+_der_of = IdentityCache(_encoded)
+"""A certificate's DER.  Certificates are immutable, and a gateway signs
+with the same few objects over and over: encoding each once is enough
+(found by identity first, then by equality)."""
 
 
 def _attribute(oid: str, *values: bytes) -> bytes:
