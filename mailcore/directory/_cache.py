@@ -34,22 +34,24 @@ class LookupCache:
         self._negative_ttl = negative_ttl
         self._max_entries = max_entries
         self._clock = clock
-        self._entries: OrderedDict[str, tuple[float, LookupResult]] = OrderedDict()
+        # address -> (expiry on the clock, result, the certificate's validity
+        # window or None): the window is read from the certificate once, at
+        # put, not on every get.
+        self._entries: OrderedDict[
+            str, tuple[float, LookupResult, tuple[datetime, datetime] | None]
+        ] = OrderedDict()
         self._lock = threading.Lock()
 
     def get(self, address: str, at: datetime) -> LookupResult | None:
         entry = self._entries.get(address)  # a dict read is atomic under the GIL
         if entry is None:
             return None
-        expires, result = entry
+        expires, result, window = entry
         if expires < self._clock():
             with self._lock:
                 self._entries.pop(address, None)
             return None
-        certificate = result.certificate
-        if certificate is not None and not (
-            certificate.not_valid_before_utc <= at <= certificate.not_valid_after_utc
-        ):
+        if window is not None and not window[0] <= at <= window[1]:
             return None  # expired (or, with a moved clock, not yet valid) since cached
         return result
 
@@ -57,8 +59,14 @@ class LookupCache:
         ttl = self._positive_ttl if result.found else self._negative_ttl
         if ttl <= 0:
             return
+        certificate = result.certificate
+        window = (
+            None
+            if certificate is None
+            else (certificate.not_valid_before_utc, certificate.not_valid_after_utc)
+        )
         with self._lock:
-            self._entries[result.address] = (self._clock() + ttl, result)
+            self._entries[result.address] = (self._clock() + ttl, result, window)
             self._entries.move_to_end(result.address)
             while len(self._entries) > self._max_entries:
                 self._entries.popitem(last=False)

@@ -56,6 +56,14 @@ def canonicalise(data: bytes) -> bytes:
     return data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
 
 
+def _canonical_view(view: memoryview) -> bytes | memoryview:
+    """:func:`canonicalise` for a view, returned as it is when canonical
+    (so that the caller joins it without copying it first)."""
+    if _BARE_LF.search(view) is None:
+        return view
+    return canonicalise(bytes(view))
+
+
 # Raw bytes per block when encoding large content: a multiple of 57 (one
 # 76-character line), so that blocks join into whole lines.
 _BASE64_BLOCK = 57 * 4096
@@ -170,22 +178,24 @@ def split_entity(message: MessageInput | RawMessage) -> Entity:
     """Split a message into outer header fields and the inner MIME entity."""
     raw = message if isinstance(message, RawMessage) else RawMessage(message)
     data = raw.data
+    linesep = raw.linesep
     outer: list[bytes] = []
     mime_fields: list[bytes] = []
     has_type = False
     for name, start, _, end in raw.fields:
-        piece = data[start:end]
-        if not _CONTENT_FIELD.match(name):
-            outer.append(piece)
-        elif name.lower() != "mime-version":
-            mime_fields.append(piece)
-            has_type = has_type or name.lower().startswith("content-type")
+        lowered = name.lower()
+        if lowered.startswith("content-"):
+            mime_fields.append(_ensure_line_end(data[start:end]))
+            has_type = has_type or lowered.startswith("content-type")
+        elif lowered != "mime-version":
+            outer.append(_ensure_line_end(data[start:end], linesep))
     if not has_type:
         mime_fields.insert(0, _DEFAULT_TYPE)
-    head = canonicalise(b"".join([_ensure_line_end(f) for f in mime_fields]))
-    inner = b"".join((head, b"\r\n", canonicalise(data[raw.body_start :])))
-    linesep = raw.linesep
-    return Entity(b"".join([_ensure_line_end(f, linesep) for f in outer]), inner, linesep)
+    head = canonicalise(b"".join(mime_fields))
+    # The body is joined from a view: one copy of it, not two.
+    body = _canonical_view(memoryview(data)[raw.body_start :])
+    inner = b"".join((head, b"\r\n", body))
+    return Entity(b"".join(outer), inner, linesep)
 
 
 def _ensure_line_end(field: bytes, linesep: bytes = b"\r\n") -> bytes:
@@ -200,6 +210,11 @@ def make_seven_bit(entity: bytes) -> bytes:
     quoted-printable, anything else to base64.  Multipart entities and
     entities that are 7-bit already are returned unchanged.
     """
+    blank = entity.find(b"\r\n\r\n")
+    # The usual case, checked without copying the body: all of it is ASCII
+    # (a non-ASCII head goes the long way, which looks at the body only).
+    if entity.isascii() and not _has_long_line(entity, len(entity) if blank < 0 else blank + 4):
+        return entity
     head, separator, body = entity.partition(b"\r\n\r\n")
     if not separator:
         head, body = entity.rstrip(b"\r\n"), b""
@@ -226,11 +241,12 @@ def make_seven_bit(entity: bytes) -> bytes:
     return kept + b"Content-Transfer-Encoding: base64\r\n\r\n" + base64_lines(body)
 
 
-def _has_long_line(body: bytes) -> bool:
-    """Whether a CRLF-separated line of ``body`` is over 998 bytes (RFC 5322 §2.1.1)."""
+def _has_long_line(body: bytes, start: int = 0) -> bool:
+    """Whether a CRLF-separated line of ``body`` (from ``start``) is over
+    998 bytes (RFC 5322 §2.1.1)."""
     # Jump from line start to the last CRLF that starts within 998 bytes:
     # about one C-level search per kilobyte instead of one per line.
-    position, size = 0, len(body)
+    position, size = start, len(body)
     while size - position > 998:
         found = body.rfind(b"\r\n", position, position + 1000)
         if found < 0:

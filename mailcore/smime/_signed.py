@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import cast
@@ -275,53 +277,84 @@ def _signed_data(
     _check_key(signing_key, certificate)
     algorithm = DIGESTS_BY_NAME[digest]
     message_digest = _HASHLIB[digest](content).digest()
-    moment = _utc(signing_time) if signing_time else datetime.now(UTC).replace(microsecond=0)
-    signer_der = _der_of(certificate)
-    attributes = [
-        _CONTENT_TYPE_DATA,
-        _signing_time_attribute(moment),
-        _der.sequence(_OID_MESSAGE_DIGEST, _der.set_of(_der.octet_string(message_digest))),
-        _CAPABILITIES,
-    ]
-    certificates = [signer_der, *(_der_of(c) for c in chain)]
-    if encryption_certificate is not None:
-        encryption_der = _der_of(encryption_certificate)
-        if encryption_der != signer_der:
-            # RFC 8551 §2.5.3: issuerAndSerialNumber [0] (IMPLICIT TAGS module).
-            attributes.append(
-                _attribute(
-                    ATTR_ENCRYPTION_KEY_PREFERENCE,
-                    _der.context(0, _issuer_and_serial_contents(encryption_der)),
-                )
-            )
-            certificates.append(encryption_der)
+    moment = _utc(signing_time) if signing_time else None
+    signer = _signer_template(
+        _der_of(certificate),
+        tuple(_der_of(c) for c in chain),
+        None if encryption_certificate is None else _der_of(encryption_certificate),
+        digest,
+        scheme,
+    )
     # RFC 5652 §5.4: the signature covers the DER of the SET OF attributes
     # (tag 0x31); the SignerInfo carries the same bytes tagged [0] IMPLICIT.
-    signed_attributes = _der.set_of(*attributes)
+    signed_attributes = _der.set_of(
+        _CONTENT_TYPE_DATA,
+        _signing_time_now() if moment is None else _signing_time_attribute(moment),
+        _der.sequence(_OID_MESSAGE_DIGEST, _der.set_of(_der.octet_string(message_digest))),
+        *signer.attributes,
+    )
     signature = _sign(signing_key, scheme, digest, signed_attributes)
     signer_info = _der.sequence(
-        _VERSION_1,  # version 1: sid is issuerAndSerialNumber
-        _der.sequence(_issuer_and_serial_contents(signer_der)),
-        _DIGEST_ALGORITHMS[digest],
+        signer.info_head,
         b"\xa0" + signed_attributes[1:],
-        _SIGNATURE_ALGORITHMS[scheme, digest],
+        signer.signature_algorithm,
         _der.octet_string(signature),
     )
     if detached:
         encapsulated = _DETACHED_DATA
     else:
         encapsulated = _der.sequence(_OID_DATA, _der.context(0, _der.octet_string(content)))
-    unique = list(dict.fromkeys(certificates))
     signed = _der.sequence(
-        _VERSION_1,  # RFC 5652 §5.1: id-data, v1 sid, X.509 certs only
-        _DIGEST_ALGORITHM_SETS[digest],
-        encapsulated,
-        # CertificateSet is a SET OF: DER sorts the encodings (X.690 §11.6).
-        _der.context(0, b"".join(sorted(unique))),
-        _der.set_of(signer_info),
+        signer.data_head, encapsulated, signer.certificates, _der.set_of(signer_info)
     )
     content_info = _der.sequence(_OID_SIGNED_DATA, _der.context(0, signed))
     return content_info, algorithm.micalg
+
+
+@dataclass(frozen=True, slots=True)
+class _SignerTemplate:
+    """The DER of a SignedData that depends only on the signer: worked out
+    once per certificate, chain, digest and scheme, not for every message."""
+
+    attributes: tuple[bytes, ...]  # signed attributes after content type, time, digest
+    info_head: bytes  # SignerInfo: version, sid, digestAlgorithm
+    signature_algorithm: bytes
+    data_head: bytes  # SignedData: version, digestAlgorithms
+    certificates: bytes  # [0] CertificateSet
+
+
+@lru_cache(maxsize=256)
+def _signer_template(
+    signer_der: bytes,
+    chain_ders: tuple[bytes, ...],
+    encryption_der: bytes | None,
+    digest: str,
+    scheme: SignatureScheme,
+) -> _SignerTemplate:
+    attributes = [_CAPABILITIES]
+    certificates = [signer_der, *chain_ders]
+    if encryption_der is not None and encryption_der != signer_der:
+        # RFC 8551 §2.5.3: issuerAndSerialNumber [0] (IMPLICIT TAGS module).
+        attributes.append(
+            _attribute(
+                ATTR_ENCRYPTION_KEY_PREFERENCE,
+                _der.context(0, _issuer_and_serial_contents(encryption_der)),
+            )
+        )
+        certificates.append(encryption_der)
+    unique = list(dict.fromkeys(certificates))
+    return _SignerTemplate(
+        attributes=tuple(attributes),
+        # version 1: sid is issuerAndSerialNumber
+        info_head=_VERSION_1
+        + _der.sequence(_issuer_and_serial_contents(signer_der))
+        + _DIGEST_ALGORITHMS[digest],
+        signature_algorithm=_SIGNATURE_ALGORITHMS[scheme, digest],
+        # RFC 5652 §5.1: version 1 with id-data, v1 sid and X.509 certificates only.
+        data_head=_VERSION_1 + _DIGEST_ALGORITHM_SETS[digest],
+        # CertificateSet is a SET OF: DER sorts the encodings (X.690 §11.6).
+        certificates=_der.context(0, b"".join(sorted(unique))),
+    )
 
 
 def _scheme(
@@ -391,6 +424,16 @@ with the same few objects over and over: encoding each once is enough
 def _attribute(oid: str, *values: bytes) -> bytes:
     """Attribute ::= SEQUENCE { attrType OID, attrValues SET OF }."""
     return _der.sequence(_der.oid(oid), _der.set_of(*values))
+
+
+def _signing_time_now() -> bytes:
+    """The signing-time attribute for the current second."""
+    return _signing_time_for_second(int(time.time()))
+
+
+@lru_cache(maxsize=4)
+def _signing_time_for_second(second: int) -> bytes:
+    return _signing_time_attribute(datetime.fromtimestamp(second, UTC))
 
 
 @lru_cache(maxsize=8)
