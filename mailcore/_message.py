@@ -200,16 +200,19 @@ class RawMessage:
         A line break is allowed only as folding (followed by white space);
         anything else would start a new header field, so it is refused.
         """
-        unfolded = _UNFOLD.sub("", value)
-        if "\r" in unfolded or "\n" in unfolded or "\0" in unfolded:
-            raise MalformedInput(
-                f"refusing to write {name}: its value holds a line break or NUL "
-                "that would inject header fields",
-                where=name,
-            )
-        return (
-            name.encode("ascii") + b": " + value.encode("utf-8", "surrogateescape") + self.linesep
+        return encode_field(name, value, self.linesep)
+
+
+def encode_field(name: str, value: str, linesep: bytes) -> bytes:
+    """:meth:`RawMessage.encode_field` for a given line separator."""
+    unfolded = _UNFOLD.sub("", value)
+    if "\r" in unfolded or "\n" in unfolded or "\0" in unfolded:
+        raise MalformedInput(
+            f"refusing to write {name}: its value holds a line break or NUL "
+            "that would inject header fields",
+            where=name,
         )
+    return name.encode("ascii") + b": " + value.encode("utf-8", "surrogateescape") + linesep
 
 
 def _split(data: bytes) -> tuple[int, int]:

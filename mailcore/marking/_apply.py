@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from mailcore._address import first_address, is_simple_address
-from mailcore._message import MessageInput, RawMessage
+from mailcore._message import MessageInput, RawMessage, encode_field
 from mailcore.errors import (
     MalformedMessage,
     MarkingDowngrade,
@@ -411,9 +412,18 @@ def _classification(policy: Policy | ClassificationPolicy | None) -> Classificat
     return policy
 
 
+@lru_cache(maxsize=512)
+def _header_field(marking: Marking, linesep: bytes) -> tuple[str, bytes]:
+    """(the header value, the whole field): built once per distinct marking,
+    like the value itself (a gateway writes few: one per sender and level)."""
+    value = marking.header_value(fold=True, linesep=linesep.decode("ascii"))
+    return value, encode_field(HEADER, value, linesep)
+
+
 def _write(raw: RawMessage, marking: Marking, hint: Marking | None = None) -> bytes:
-    linesep = raw.linesep.decode("ascii")
-    header_value = marking.header_value(fold=True, linesep=linesep)
+    linesep_bytes = raw.linesep
+    linesep = linesep_bytes.decode("ascii")
+    header_value, new_field = _header_field(marking, linesep_bytes)
     edits: list[tuple[Any, bytes]] = []
     located = raw.find_many(HEADER, "Subject", "Thread-Topic")
     existing = located[HEADER.lower()]
@@ -427,7 +437,6 @@ def _write(raw: RawMessage, marking: Marking, hint: Marking | None = None) -> by
         == header_value
     )
     if not unchanged:
-        new_field = raw.encode_field(HEADER, header_value)
         if existing:
             edits.append((existing[0], new_field))
             edits.extend((field, b"") for field in existing[1:])

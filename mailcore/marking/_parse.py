@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from functools import lru_cache
 from typing import NamedTuple, TypeVar
 
 from mailcore.errors import MarkingSyntaxError
@@ -112,24 +111,6 @@ def parse_header(value: str, *, strict: bool = False) -> Marking:
     :class:`~mailcore.MarkingSyntaxError`, as does any value with no
     ``TAG=value`` field at all.
     """
-    if len(value) <= _CACHED_LENGTH:
-        return _parse_header_cached(value, strict)
-    return _parse_header(value, strict)
-
-
-# A gateway reads the same few header values (one per sender and level) all
-# day: each is parsed once.  Markings are immutable; errors are not kept.
-# Values longer than any valid marking (folded) are parsed afresh, so that
-# hostile input cannot make the cache hold large strings.
-_CACHED_LENGTH = 2 * MAX_MARKING_LENGTH
-
-
-@lru_cache(maxsize=512)
-def _parse_header_cached(value: str, strict: bool) -> Marking:
-    return _parse_header(value, strict)
-
-
-def _parse_header(value: str, strict: bool) -> Marking:
     fast = _fast_header(value)  # the canonical form, unfolded: most mail
     if fast is not None:
         return fast

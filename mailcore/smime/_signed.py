@@ -11,7 +11,7 @@ byte is written with :mod:`mailcore.smime._der`.
 from __future__ import annotations
 
 import hashlib
-import secrets
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -377,6 +377,12 @@ def _scheme(
 
 
 def _check_key(key: SigningKey, certificate: x509.Certificate) -> None:
+    # A key store hands out the same key and certificate objects for every
+    # message: a pair that matched once is not compared again.  The entry
+    # holds both objects, so their ids cannot be reused while it exists.
+    checked = _MATCHED_PAIRS.get(id(key))
+    if checked is not None and checked[0] is key and checked[1] is certificate:
+        return
     # Public-key equality in OpenSSL (EVP_PKEY_eq): the same test as
     # comparing the SubjectPublicKeyInfo encodings, without writing them.
     if key.public_key() != certificate.public_key():
@@ -385,6 +391,12 @@ def _check_key(key: SigningKey, certificate: x509.Certificate) -> None:
             "pass the key that matches the certificate",
             where="key",
         )
+    if len(_MATCHED_PAIRS) >= 256:
+        _MATCHED_PAIRS.clear()
+    _MATCHED_PAIRS[id(key)] = (key, certificate)
+
+
+_MATCHED_PAIRS: dict[int, tuple[SigningKey, x509.Certificate]] = {}
 
 
 def _sign(key: SigningKey, scheme: SignatureScheme, digest: str, data: bytes) -> bytes:
@@ -457,7 +469,7 @@ def _issuer_and_serial_contents(certificate_der: bytes) -> bytes:
 
 def _boundary(content: bytes) -> str:
     while True:
-        boundary = f"----=_mailcore_{secrets.token_hex(12)}"
+        boundary = f"----=_mailcore_{os.urandom(12).hex()}"  # 96 random bits
         if boundary.encode("ascii") not in content:
             return boundary
 

@@ -102,34 +102,3 @@ def test_the_shortcut_is_taken_only_for_subjects_that_cannot_hold_a_tag() -> Non
     reading = read_marking(_message(["=?utf-8?q?=5BSEC=3DPROTECTED=5D?="], "\r\n", None))
     assert reading.marked and reading.marking is not None
     assert reading.marking.sec == "PROTECTED"
-
-
-@given(markings_2024(), st.booleans())
-def test_a_cached_header_reading_is_the_fresh_one(marking: Marking, fold: bool) -> None:
-    from mailcore.marking import parse_header
-    from mailcore.marking._parse import _parse_header
-
-    value = marking.header_value(fold=fold, linesep="\r\n")
-    first = parse_header(value)
-    again = parse_header(value)
-    fresh = _parse_header(value, False)
-    assert first == again == fresh
-    assert first.defects == fresh.defects
-
-
-def test_strict_errors_are_raised_every_time_and_long_values_are_not_kept() -> None:
-    import pytest
-
-    from mailcore.errors import MarkingSyntaxError
-    from mailcore.marking import parse_header
-    from mailcore.marking._parse import _CACHED_LENGTH, _parse_header_cached
-
-    bad = "VER=2018.4, NS=gov.au, SEC=NOPE, ORIGIN=a@b.c"
-    for _ in range(2):
-        with pytest.raises(MarkingSyntaxError):
-            parse_header(bad, strict=True)
-    assert parse_header(bad).defects  # lenient: read, with the defect recorded
-    before = _parse_header_cached.cache_info().currsize
-    long_value = "VER=2018.4, NS=gov.au, SEC=OFFICIAL, NOTE=" + "x" * _CACHED_LENGTH
-    parse_header(long_value)
-    assert _parse_header_cached.cache_info().currsize == before

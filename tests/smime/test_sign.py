@@ -296,6 +296,18 @@ class TestRefusals:
         with pytest.raises(KeyLoadError, match="does not belong"):
             sign_message(MESSAGE, other, signers["p256"].certificate)
 
+    def test_a_key_that_matched_one_certificate_is_checked_against_the_next(
+        self, signers: dict[str, Identity]
+    ) -> None:
+        # A matching pair is remembered; the same key with another
+        # certificate must still be refused, every time.
+        own = signers["p256"]
+        sign_message(MESSAGE, own.key, own.certificate)
+        for _ in range(2):
+            with pytest.raises(KeyLoadError, match="does not belong"):
+                sign_message(MESSAGE, own.key, signers["rsa2048"].certificate)
+        sign_message(MESSAGE, own.key, own.certificate)
+
     @pytest.mark.parametrize("digest", ["md5", "sha1", "sha224", "SHA256"])
     def test_unknown_or_weak_digest(self, signers: dict[str, Identity], digest: str) -> None:
         identity = signers["p256"]
