@@ -39,6 +39,9 @@ class Benchmark:
     peer_name: str
     peer: Callable[[], Any]
     goal: Goal
+    prepare: Callable[[], Any] | None = None
+    """Run before each timed batch, outside the timing (e.g. removing the
+    previous batch's output files, which is not part of the job measured)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,16 +71,26 @@ class Row:
         }
 
 
-def measure(function: Callable[[], Any], *, seconds: float, repeats: int) -> float:
+def measure(
+    function: Callable[[], Any],
+    *,
+    seconds: float,
+    repeats: int,
+    prepare: Callable[[], Any] | None = None,
+) -> float:
     """Operations per second: the best of ``repeats`` timed batches.
 
     The batch size is calibrated so that one batch takes about
     ``seconds / repeats``; the best batch is reported because slower ones
-    measure the machine's other load, not the code.
+    measure the machine's other load, not the code.  ``prepare`` runs
+    before every batch, untimed.
     """
+    setup = prepare or (lambda: None)
+    setup()
     function()  # warm caches and lazy imports outside the timing
     number = 1
     while True:
+        setup()
         start = time.perf_counter()
         for _ in range(number):
             function()
@@ -88,6 +101,7 @@ def measure(function: Callable[[], Any], *, seconds: float, repeats: int) -> flo
     per_batch = max(1, int(number * (seconds / repeats) / elapsed))
     best = float("inf")
     for _ in range(repeats):
+        setup()
         start = time.perf_counter()
         for _ in range(per_batch):
             function()
@@ -100,10 +114,14 @@ def run(benchmarks: list[Benchmark], *, quick: bool) -> list[Row]:
     seconds, repeats = (0.05, 1) if quick else (2.0, 7)
     rows = []
     for bench in benchmarks:
-        ours = measure(bench.ours, seconds=seconds / 2, repeats=repeats)
-        peer = measure(bench.peer, seconds=seconds / 2, repeats=repeats)
-        ours = max(ours, measure(bench.ours, seconds=seconds / 2, repeats=repeats))
-        peer = max(peer, measure(bench.peer, seconds=seconds / 2, repeats=repeats))
+
+        def timed(function: Callable[[], Any], bench: Benchmark = bench) -> float:
+            return measure(function, seconds=seconds / 2, repeats=repeats, prepare=bench.prepare)
+
+        ours = timed(bench.ours)
+        peer = timed(bench.peer)
+        ours = max(ours, timed(bench.ours))
+        peer = max(peer, timed(bench.peer))
         met = None if quick else bench.goal.met(ours, peer)
         rows.append(Row(bench.name, ours, bench.peer_name, peer, bench.goal.describe(), met))
     return rows

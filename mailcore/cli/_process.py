@@ -30,6 +30,7 @@ from mailcore.cli._runtime import (
 )
 from mailcore.errors import MessageRefused
 from mailcore.pipeline import Pipeline
+from mailcore.pipeline._report import ProcessReport
 from mailcore.policy import Policy
 
 __all__ = ["add_process_commands"]
@@ -76,9 +77,13 @@ class _Options:
     irm_template: str | None
     sender: str | None
     recipients: tuple[str, ...] | None
+    keep_reports: bool = True
+    """Whether a folder's workers send each report back (only for --report:
+    otherwise pickling 2,000 reports costs the main process CPU time that
+    the workers need)."""
 
 
-def _run_one(pipeline: Pipeline, data: bytes, options: _Options) -> tuple[bytes, dict[str, Any]]:
+def _run_one(pipeline: Pipeline, data: bytes, options: _Options) -> tuple[bytes, ProcessReport]:
     if options.direction == "inbound":
         result = pipeline.inbound(data)
     else:
@@ -90,7 +95,7 @@ def _run_one(pipeline: Pipeline, data: bytes, options: _Options) -> tuple[bytes,
             originals=options.originals,
             irm_template=options.irm_template,
         )
-    return result.message, result.report.to_dict()
+    return result.message, result.report
 
 
 def _options(args: argparse.Namespace) -> _Options:
@@ -101,6 +106,7 @@ def _options(args: argparse.Namespace) -> _Options:
         irm_template=args.irm_template,
         sender=args.sender,
         recipients=tuple(args.recipient) if args.recipient else None,
+        keep_reports=bool(args.report),
     )
 
 
@@ -138,7 +144,7 @@ def _process(args: argparse.Namespace, policy: Policy) -> int:
             raise
     write_output(message, args.output)
     if args.report:
-        write_json(report, args.report)
+        write_json(report.to_dict(), args.report)
     return EXIT_OK
 
 
@@ -161,20 +167,20 @@ def _work(source: str, target: str) -> _Outcome:
     """(file, outcome, detail, report, exit code): outcome is encrypt /
     send_unencrypted / not_requested / inbound / rejected / failed."""
     assert _worker_pipeline is not None and _worker_options is not None
+    keep = _worker_options.keep_reports
     try:
         data = Path(source).read_bytes()
         message, report = _run_one(_worker_pipeline, data, _worker_options)
         write_output(message, target)
     except MessageRefused as refused:
-        detail = refused.report.to_dict() if refused.report is not None else None  # type: ignore[attr-defined]
+        refusal = refused.report if keep else None
+        detail = refusal.to_dict() if isinstance(refusal, ProcessReport) else None
         return source, "rejected", one_line(refused), detail, exit_code_for(refused)
     except Exception as error:  # one bad message must not stop the others
         code = exit_code_for(error)
         return source, "failed", f"{one_line(error)} (exit {code})", None, code
-    outcome = (
-        "inbound" if _worker_options.direction == "inbound" else report["encryption"]["decision"]
-    )
-    return source, outcome, "", report, EXIT_OK
+    outcome = "inbound" if _worker_options.direction == "inbound" else report.decision
+    return source, outcome, "", report.to_dict() if keep else None, EXIT_OK
 
 
 def _work_job(job: tuple[str, str]) -> _Outcome:
@@ -217,8 +223,10 @@ def _process_folder(
         pool = ProcessPoolExecutor(
             max_workers=args.jobs, initializer=_start_worker, initargs=(policy, options)
         )
-        # Chunks keep the per-message cost of handing work to a process low.
-        chunk = max(1, min(64, len(jobs) // (args.jobs * 8) or 1))
+        # Chunks keep the per-message cost of handing work to a process low;
+        # small ones keep the processes busy to the end (the last chunk is
+        # all that one process may still be doing when the others are idle).
+        chunk = max(1, min(16, len(jobs) // (args.jobs * 8) or 1))
         outcomes = pool.map(_work_job, jobs, chunksize=chunk)
     try:
         for done, (source, outcome, detail, report, code) in enumerate(outcomes, start=1):

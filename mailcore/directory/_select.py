@@ -35,13 +35,6 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import NameOID
-from pyhanko_certvalidator import CertificateValidator, ValidationContext
-from pyhanko_certvalidator import errors as pathing
-from pyhanko_certvalidator.policy_decl import (
-    CertRevTrustPolicy,
-    RevocationCheckingPolicy,
-    RevocationCheckingRule,
-)
 
 from mailcore.directory._model import LookupResult, Rejection, RejectionReason
 from mailcore.errors import KeyLoadError, MalformedInput
@@ -54,10 +47,6 @@ from mailcore.smime._verify import _run as run_coroutine
 
 __all__ = ["CertificateSelector", "addresses_of"]
 
-_SOFT = RevocationCheckingPolicy(
-    ee_certificate_rule=RevocationCheckingRule.NO_CHECK,
-    intermediate_ca_cert_rule=RevocationCheckingRule.NO_CHECK,
-)
 
 
 def addresses_of(certificate: x509.Certificate) -> frozenset[str]:
@@ -292,12 +281,27 @@ class CertificateSelector:
         return not_before.timestamp(), not_after.timestamp(), len(purposes) == 1
 
     def _path_valid(self, certificate: x509.Certificate, at: datetime) -> bool:
+        # Imported here: only a directory with trust anchors validates paths,
+        # and pyhanko-certvalidator (with asyncio) costs ~35 ms at start-up.
+        from pyhanko_certvalidator import CertificateValidator, ValidationContext
+        from pyhanko_certvalidator import errors as pathing
+        from pyhanko_certvalidator.policy_decl import (
+            CertRevTrustPolicy,
+            RevocationCheckingPolicy,
+            RevocationCheckingRule,
+        )
+
+        # Revocation is checked separately (_revoked), against the given CRLs.
+        soft = RevocationCheckingPolicy(
+            ee_certificate_rule=RevocationCheckingRule.NO_CHECK,
+            intermediate_ca_cert_rule=RevocationCheckingRule.NO_CHECK,
+        )
         context = ValidationContext(
             trust_roots=list(self._anchors_asn1),
             other_certs=list(self._intermediates_asn1),
             moment=at,
             allow_fetching=False,
-            revinfo_policy=CertRevTrustPolicy(_SOFT),
+            revinfo_policy=CertRevTrustPolicy(soft),
         )
         try:
             end_entity = asn1_x509.Certificate.load(certificate.public_bytes(Encoding.DER))

@@ -50,6 +50,18 @@ _LEADING_DOT = re.compile(rb"^\.", re.MULTILINE)
 _UNSAFE_ADDRESS = re.compile(r"[\x00-\x1f<>]")
 
 
+def relayable(address: str) -> bool:
+    """Whether :meth:`Relay.send` can write ``address`` into MAIL or RCPT.
+
+    aiosmtpd accepts quoted local parts holding angle brackets
+    (``"a>b"@example.com``); written back between ``<`` and ``>`` they would
+    end the path early, so the relay refuses them.  The session asks this
+    at MAIL and RCPT, so that such an address gets a permanent 553 there
+    rather than a 451 after the whole message was sent.
+    """
+    return _UNSAFE_ADDRESS.search(address) is None
+
+
 @dataclass(frozen=True, slots=True)
 class RelayResult:
     """What the next hop did with one message.

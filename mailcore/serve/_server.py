@@ -39,7 +39,7 @@ from mailcore.policy import Policy, ServePolicy
 from mailcore.serve._direction import choose_direction
 from mailcore.serve._log import MessageLog, MessageRecord
 from mailcore.serve._pool import Runner, ThreadRunner, WorkerPool
-from mailcore.serve._relay import Relay, RelayResult
+from mailcore.serve._relay import Relay, RelayResult, relayable
 from mailcore.serve._replies import Reply, reply_for_error
 from mailcore.serve._session import FilterSession
 
@@ -84,6 +84,23 @@ class _Handler:
         session.host_name = hostname
         return [*responses[:-1], "250-PIPELINING", responses[-1]]
 
+    async def handle_MAIL(  # noqa: N802 (aiosmtpd's hook name)
+        self,
+        server: FilterSession,
+        session: Session,
+        envelope: Envelope,
+        address: str,
+        mail_options: list[str],
+    ) -> str:
+        # "<>" is the null reverse-path of bounces (RFC 5321 §4.5.5).
+        if address != "<>" and not relayable(address):
+            # RFC 3463 X.1.7: bad sender's mailbox address syntax.
+            return "553 5.1.7 Sender address cannot be relayed (angle bracket or control)"
+        # With this hook, recording the sender is ours (aiosmtpd's default).
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
     async def handle_RCPT(  # noqa: N802 (aiosmtpd's hook name)
         self,
         server: FilterSession,
@@ -92,6 +109,10 @@ class _Handler:
         address: str,
         rcpt_options: list[str],
     ) -> str:
+        if not relayable(address):
+            # RFC 3463 X.1.3: bad destination mailbox address syntax.  Said
+            # now, permanently, not as a 451 after the message was sent.
+            return "553 5.1.3 Recipient address cannot be relayed (angle bracket or control)"
         if len(envelope.rcpt_tos) >= self.owner.settings.max_recipients:
             # RFC 5321 §4.5.3.1.10: 452 asks the client to send the other
             # recipients in a later transaction (none is lost).

@@ -241,7 +241,11 @@ class FilterSession(SMTP):
             if end >= 0:
                 break
             searched = max(0, len(buffer) - len(_END) + 1)
-            if size_limit and dropped + len(buffer) - 2 > size_limit:
+            # The buffer holds the 2 octets put first, the content so far
+            # and perhaps ".\r" of an end-of-data line not yet complete:
+            # those may not count, or whether a message of exactly the
+            # limit is taken would depend on how TCP split its end.
+            if size_limit and dropped + len(buffer) - 4 > size_limit:
                 # Too big: keep reading to the end, without keeping the content
                 # (only the tail where the end-of-data line may begin).
                 keep = len(_END) - 1

@@ -18,7 +18,6 @@ eContent.  It is handed back only when everything verified.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import itertools
@@ -29,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import getaddresses
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from asn1crypto import cms, core  # type: ignore[import-untyped]  # no stubs
 from asn1crypto import crl as asn1_crl
@@ -41,16 +40,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-from pyhanko_certvalidator import CertificateValidator, ValidationContext
-from pyhanko_certvalidator import errors as pathing
-from pyhanko_certvalidator.path import ValidationPath
-from pyhanko_certvalidator.policy_decl import (
-    CertRevTrustPolicy,
-    RevocationCheckingPolicy,
-    RevocationCheckingRule,
-)
 
 from mailcore._message import MessageInput, RawMessage
+
+if TYPE_CHECKING:
+    from pyhanko_certvalidator.path import ValidationPath
 from mailcore.errors import (
     MailcoreError,
     MalformedMessage,
@@ -747,6 +741,16 @@ def _validate_path(
 ) -> ValidationPath:
     if not context.trust:
         raise _Failed("untrusted")
+    # Imported here: signing, encrypting and decrypting never validate a
+    # path, and pyhanko-certvalidator (with asyncio) costs ~35 ms at start-up.
+    from pyhanko_certvalidator import CertificateValidator, ValidationContext
+    from pyhanko_certvalidator import errors as pathing
+    from pyhanko_certvalidator.policy_decl import (
+        CertRevTrustPolicy,
+        RevocationCheckingPolicy,
+        RevocationCheckingRule,
+    )
+
     trust = [
         asn1_x509.Certificate.load(c.public_bytes(serialization.Encoding.DER))
         for c in context.trust
@@ -835,6 +839,8 @@ def _check_intermediates_revoked(path: ValidationPath, context: _Context) -> Non
 def _run(coroutine: Coroutine[Any, Any, _T]) -> _T:
     """Run pyhanko-certvalidator's async API from sync code, also when the
     caller is inside an event loop (then in a worker thread)."""
+    import asyncio  # only for path validation: not loaded at start-up
+
     try:
         asyncio.get_running_loop()
     except RuntimeError:

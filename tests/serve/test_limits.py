@@ -7,6 +7,7 @@ import ipaddress
 import smtplib
 import socket
 import ssl
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -109,6 +110,31 @@ class TestSize:
             smtp.rcpt(PLANNING)
             assert smtp.data(make_message(2))[0] == 250
         assert len(sink.messages) == 1
+
+    @pytest.mark.parametrize("extra", [0, 1])
+    @pytest.mark.parametrize("cut", [b"", b".", b".\r"])
+    def test_the_limit_does_not_depend_on_where_the_end_arrives(
+        self, limited: FilterThread, sink: Sink, extra: int, cut: bytes
+    ) -> None:
+        # A message of exactly max_message_size is taken, one octet more is
+        # not (RFC 1870 §6.1: the content, its final CRLF included), however
+        # TCP splits the end-of-data line from it.
+        head = make_message(3, body="")
+        size = 4096 + extra
+        lines, rest = divmod(size - len(head) - 2, 72)
+        content = head + (b"x" * 70 + b"\r\n") * lines + b"y" * rest + b"\r\n"
+        assert len(content) == size
+        wire = ready(limited.port)
+        try:
+            assert wire.command(b"MAIL FROM:<a@partner.example>")[0] == 250
+            assert wire.command(f"RCPT TO:<{PLANNING}>".encode())[0] == 250
+            assert wire.command(b"DATA")[0] == 354
+            wire.sock.sendall(content + cut)
+            time.sleep(0.3)  # the filter reads what has arrived so far
+            wire.sock.sendall(b".\r\n"[len(cut) :])
+            assert wire.reply()[0] == (250 if extra == 0 else 552)
+        finally:
+            wire.close()
 
 
 class TestRecipients:

@@ -145,3 +145,51 @@ def test_a_refused_greeting_defers_the_message(greeting: bytes) -> None:
     assert result.outcome == "deferred"
     assert result.stage == "connect"
     assert hop.delivered == 0
+
+
+def _session(port: int) -> tuple[socket.socket, object]:
+    client = socket.create_connection(("127.0.0.1", port), timeout=10)
+    stream = client.makefile("rb")
+    assert _reply(stream)[0].startswith(b"220")
+    client.sendall(b"EHLO client.test\r\n")
+    _reply(stream)
+    return client, stream
+
+
+def _say(client: socket.socket, stream: object, command: str) -> bytes:
+    client.sendall(command.encode() + b"\r\n")
+    return _reply(stream)[-1]
+
+
+@pytest.mark.parametrize("address", ['"a>b"@example.com', '"x<y"@example.com'])
+def test_an_address_the_relay_cannot_write_is_refused_at_rcpt(
+    running: FilterThread, sink: Sink, address: str
+) -> None:
+    # aiosmtpd accepts a quoted local part with an angle bracket; written
+    # back as RCPT TO:<"a>b"@...> it would end the path early, so the relay
+    # refuses it.  Said at RCPT (553, permanent), not as 451 after DATA,
+    # which would have the client retry until the message expires.
+    client, stream = _session(running.port)
+    with client:
+        assert _say(client, stream, f"MAIL FROM:<{JO}>").startswith(b"250")
+        assert _say(client, stream, f"RCPT TO:<{address}>").startswith(b"553 5.1.3")
+        # The transaction goes on with the recipients that can be relayed.
+        assert _say(client, stream, f"RCPT TO:<{PLANNING}>").startswith(b"250")
+        assert _say(client, stream, "DATA").startswith(b"354")
+        client.sendall(make_message(7) + b".\r\n")
+        assert _reply(stream)[-1].startswith(b"250")
+    deadline = time.monotonic() + 10
+    while not sink.messages and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [m.recipients for m in sink.messages] == [(PLANNING,)]
+
+
+def test_a_sender_the_relay_cannot_write_is_refused_at_mail(running: FilterThread) -> None:
+    client, stream = _session(running.port)
+    with client:
+        assert _say(client, stream, 'MAIL FROM:<"a>b"@example.com>').startswith(b"553 5.1.7")
+        # Nothing was recorded: a new MAIL is not "nested", and the null
+        # reverse-path of a bounce is still accepted.
+        assert _say(client, stream, "MAIL FROM:<>").startswith(b"250")
+        assert _say(client, stream, "RSET").startswith(b"250")
+        assert _say(client, stream, f"MAIL FROM:<{JO}>").startswith(b"250")
