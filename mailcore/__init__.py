@@ -7,6 +7,8 @@ front ends.  Messages go in and out as ``bytes`` (or
 ``to_dict()`` that gives the documented JSON shapes.
 """
 
+from typing import TYPE_CHECKING
+
 from mailcore.errors import (
     DecryptionFailed,
     DirectoryUnavailable,
@@ -34,16 +36,37 @@ from mailcore.errors import (
     UnsupportedAlgorithm,
     VectorFormatError,
 )
-from mailcore.marking import (
-    Marking,
-    apply_marking,
-    check_marking,
-    parse_header,
-    read_marking,
-)
-from mailcore.policy import Policy, load_policy
 
-__version__ = "0.1.0"
+if TYPE_CHECKING:
+    from mailcore.marking import (
+        Marking,
+        apply_marking,
+        check_marking,
+        parse_header,
+        read_marking,
+    )
+    from mailcore.policy import Policy, load_policy
+else:
+    from mailcore._lazy import lazy_exports
+
+    # Each submodule loads when one of its names is first read.
+    __getattr__, __dir__ = lazy_exports(
+        __name__,
+        globals(),
+        {
+            ".marking": (
+                "Marking",
+                "apply_marking",
+                "check_marking",
+                "parse_header",
+                "read_marking",
+            ),
+            ".policy": (
+                "Policy",
+                "load_policy",
+            ),
+        },
+    )
 
 __all__ = [
     "DecryptionFailed",
@@ -80,3 +103,5 @@ __all__ = [
     "parse_header",
     "read_marking",
 ]
+
+__version__ = "0.1.0"

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import atexit
+import os
 import sys
+import threading
 from collections.abc import Sequence
 from typing import NoReturn
 
@@ -13,7 +16,7 @@ from mailcore.cli._export import add_export_commands
 from mailcore.cli._irm import add_irm_commands
 from mailcore.cli._marking import add_marking_commands
 from mailcore.cli._process import add_process_commands
-from mailcore.cli._runtime import EXIT_USAGE, UsageError, run_guarded
+from mailcore.cli._runtime import EXIT_USAGE, UsageError, one_line, run_guarded
 from mailcore.cli._serve import add_serve_commands
 from mailcore.cli._size import add_size_commands
 from mailcore.cli._smime import add_smime_commands
@@ -72,5 +75,30 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def launch() -> NoReturn:
-    """Console-script entry point."""
-    sys.exit(main())
+    """Console-script entry point (and ``python -m mailcore``).
+
+    Ends the process without the interpreter's tear-down of every module
+    and object, which with cryptography and the pipeline loaded costs about
+    20 ms on every run of a command that may itself take 100 ms.  Nothing
+    is lost by it: the exit handlers still run, the standard streams are
+    flushed here, and every file a command writes is closed before it
+    returns.  A thread still running (none of the commands leaves one) gets
+    the ordinary exit, which waits for it.
+    """
+    code = main()
+    if threading.active_count() > 1:
+        sys.exit(code)
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:
+                stream.flush()
+        except BrokenPipeError:
+            pass  # the reader went away (piped into head): as run_guarded
+        except OSError as error:  # e.g. a full disk under a redirection
+            if stream is sys.stdout:
+                print(
+                    f"mailcore: cannot write standard output: {one_line(error)}", file=sys.stderr
+                )
+                code = code or EXIT_USAGE
+    os._exit(code)

@@ -6,7 +6,6 @@ import argparse
 from datetime import datetime
 
 from mailcore.cli._runtime import EXIT_OK, UsageError, read_input, write_json, write_output
-from mailcore.irm import apply_restriction, read_rights
 from mailcore.policy import Policy
 
 __all__ = ["add_irm_commands"]
@@ -51,6 +50,8 @@ def _time(text: str) -> datetime:
 
 
 def _show(args: argparse.Namespace, policy: Policy) -> int:
+    from mailcore.irm import read_rights
+
     now = None if args.now is None else _time(args.now)
     report = read_rights(
         read_input(args.input), user=args.user, now=now, strict=args.strict, policy=policy
@@ -60,6 +61,8 @@ def _show(args: argparse.Namespace, policy: Policy) -> int:
 
 
 def _apply(args: argparse.Namespace, policy: Policy) -> int:
+    from mailcore.irm import apply_restriction
+
     message = read_input(args.input)
     write_output(apply_restriction(message, args.template, policy), args.output)
     return EXIT_OK

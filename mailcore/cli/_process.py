@@ -10,12 +10,11 @@ import argparse
 import os
 import sys
 from collections import Counter
-from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mailcore.cli._fanout import fan_out
 from mailcore.cli._runtime import (
     EXIT_FAILED,
     EXIT_OK,
@@ -187,6 +186,10 @@ def _work_job(job: tuple[str, str]) -> _Outcome:
     return _work(*job)
 
 
+def _lost_job(job: tuple[str, str], why: str) -> _Outcome:
+    return job[0], "failed", f"{why} (exit {EXIT_FAILED})", None, EXIT_FAILED
+
+
 def _folder_exit_code(codes: Counter[int]) -> int:
     """One exit code for a folder: a service outage first (the whole run can
     be retried), then refusals on the merits, then malformed input; 0 only
@@ -211,35 +214,26 @@ def _process_folder(
     codes: Counter[int] = Counter()
     reports: dict[str, Any] = {}
     problems: list[str] = []
-    show_progress = sys.stderr.isatty()
     jobs = [(str(p), str(target / p.name)) for p in sources]
-    if args.jobs == 1:
-        _start_worker(policy, options)
-        outcomes: Iterator[_Outcome] = (
-            _work(*job) for job in jobs
-        )
-        pool = None
-    else:
-        pool = ProcessPoolExecutor(
-            max_workers=args.jobs, initializer=_start_worker, initargs=(policy, options)
-        )
-        # Chunks keep the per-message cost of handing work to a process low;
-        # small ones keep the processes busy to the end (the last chunk is
-        # all that one process may still be doing when the others are idle).
-        chunk = max(1, min(16, len(jobs) // (args.jobs * 8) or 1))
-        outcomes = pool.map(_work_job, jobs, chunksize=chunk)
-    try:
-        for done, (source, outcome, detail, report, code) in enumerate(outcomes, start=1):
-            counts[outcome] += 1
-            codes[code] += 1
-            reports[Path(source).name] = report
-            if detail:
-                problems.append(f"{Path(source).name}: {detail}")
-            if show_progress:
-                print(f"\r{done}/{len(jobs)} messages", end="", file=sys.stderr, flush=True)
-    finally:
-        if pool is not None:
-            pool.shutdown()
+
+    def progress(done: int) -> None:
+        print(f"\r{done}/{len(jobs)} messages", end="", file=sys.stderr, flush=True)
+
+    show_progress = sys.stderr.isatty()
+    outcomes = fan_out(
+        jobs,
+        _work_job,
+        processes=args.jobs,
+        start=lambda: _start_worker(policy, options),
+        lost=_lost_job,
+        done=progress if show_progress else None,
+    )
+    for source, outcome, detail, report, code in outcomes:
+        counts[outcome] += 1
+        codes[code] += 1
+        reports[Path(source).name] = report
+        if detail:
+            problems.append(f"{Path(source).name}: {detail}")
     if show_progress:
         print(file=sys.stderr)
     for problem in problems:

@@ -43,7 +43,6 @@ from mailcore.smime._certs import _extension as _extension
 from mailcore.smime._certs import _key_facts as key_facts
 from mailcore.smime._certs import _purposes as mail_purposes
 from mailcore.smime._keys import load_certificates
-from mailcore.smime._verify import _run as run_coroutine
 
 __all__ = ["CertificateSelector", "addresses_of"]
 
@@ -290,6 +289,8 @@ class CertificateSelector:
             RevocationCheckingPolicy,
             RevocationCheckingRule,
         )
+
+        from mailcore.smime._verify import _run as run_coroutine
 
         # Revocation is checked separately (_revoked), against the given CRLs.
         soft = RevocationCheckingPolicy(

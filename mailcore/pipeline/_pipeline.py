@@ -27,7 +27,6 @@ from mailcore.directory._base import CertificateDirectory
 from mailcore.directory._open import open_directory
 from mailcore.directory._plan import plan_encryption, recipients_of
 from mailcore.errors import EncryptionRefused, MessageRefused
-from mailcore.irm import apply_restriction, read_rights
 from mailcore.marking import apply_marking, read_marking
 from mailcore.pipeline._keys import FolderKeyStore, KeyStore
 from mailcore.pipeline._report import ProcessReport, ProcessResult
@@ -35,7 +34,6 @@ from mailcore.policy import Policy
 from mailcore.smime._enveloped import encrypt_entity
 from mailcore.smime._keys import load_certificates
 from mailcore.smime._mime import join_entity, split_entity
-from mailcore.smime._open import open_message
 from mailcore.smime._signed import sign_entity
 
 __all__ = ["Pipeline"]
@@ -150,6 +148,10 @@ class Pipeline:
         sender = sender or first_address(raw.first("From"))
         irm_report = None
         if irm_template is not None:
+            # Imported here, as in inbound: a gateway without IRM never loads
+            # the IRM code (start-up time of every `process` worker).
+            from mailcore.irm import apply_restriction, read_rights
+
             data = apply_restriction(data, irm_template, policy)
             irm_report = read_rights(data, user=sender, policy=policy).to_dict()
         raw = RawMessage(data)  # one parse of the marked message for what follows
@@ -252,6 +254,9 @@ class Pipeline:
         The result's message is the opened content when every layer opened,
         else the message as it came; the report says what each layer did.
         """
+        from mailcore.irm import read_rights
+        from mailcore.smime._open import open_message
+
         data = as_bytes(message)
         keys = [(loaded.key, loaded.certificate) for loaded in self.keys.decryption_keys()]
         opened = open_message(data, keys=keys, trust=self.trust, at=at, crls=self.crls)

@@ -15,37 +15,119 @@ Certificates and keys (:func:`load_private_key`, :func:`load_certificates`,
 (:func:`open_message`, :func:`sign_and_encrypt`).
 """
 
-from mailcore.smime._algorithms import (
-    MAILCORE_CAPABILITIES,
-    Capability,
-    decode_capabilities,
-    encode_capabilities,
-)
-from mailcore.smime._certs import (
-    ENCRYPTION,
-    SIGNING,
-    CertificateInfo,
-    Purpose,
-    PurposeSplit,
-    can_encrypt,
-    can_sign,
-    choose_certificate,
-    describe,
-    rejection_reason,
-    split_by_purpose,
-)
-from mailcore.smime._decrypt import DecryptResult, decrypt_message
-from mailcore.smime._enveloped import (
-    DEFAULT_CIPHER,
-    ENCRYPTION_CIPHERS,
-    CipherName,
-    choose_cipher,
-    encrypt_message,
-)
-from mailcore.smime._keys import LoadedKey, PrivateKey, load_certificates, load_private_key
-from mailcore.smime._open import Layer, OpenedMessage, open_message, sign_and_encrypt
-from mailcore.smime._signed import sign_message, signed_data
-from mailcore.smime._verify import REASONS, Reason, SignerReport, VerifyResult, verify_message
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mailcore.smime._algorithms import (
+        MAILCORE_CAPABILITIES,
+        Capability,
+        decode_capabilities,
+        encode_capabilities,
+    )
+    from mailcore.smime._certs import (
+        ENCRYPTION,
+        SIGNING,
+        CertificateInfo,
+        Purpose,
+        PurposeSplit,
+        can_encrypt,
+        can_sign,
+        choose_certificate,
+        describe,
+        rejection_reason,
+        split_by_purpose,
+    )
+    from mailcore.smime._decrypt import DecryptResult, decrypt_message
+    from mailcore.smime._enveloped import (
+        DEFAULT_CIPHER,
+        ENCRYPTION_CIPHERS,
+        CipherName,
+        choose_cipher,
+        encrypt_message,
+    )
+    from mailcore.smime._keys import (
+        LoadedKey,
+        PrivateKey,
+        load_certificates,
+        load_private_key,
+    )
+    from mailcore.smime._open import (
+        Layer,
+        OpenedMessage,
+        open_message,
+        sign_and_encrypt,
+    )
+    from mailcore.smime._signed import sign_message, signed_data
+    from mailcore.smime._verify import (
+        REASONS,
+        Reason,
+        SignerReport,
+        VerifyResult,
+        verify_message,
+    )
+else:
+    from mailcore._lazy import lazy_exports
+
+    # Each submodule loads when one of its names is first read.
+    __getattr__, __dir__ = lazy_exports(
+        __name__,
+        globals(),
+        {
+            "._algorithms": (
+                "MAILCORE_CAPABILITIES",
+                "Capability",
+                "decode_capabilities",
+                "encode_capabilities",
+            ),
+            "._certs": (
+                "ENCRYPTION",
+                "SIGNING",
+                "CertificateInfo",
+                "Purpose",
+                "PurposeSplit",
+                "can_encrypt",
+                "can_sign",
+                "choose_certificate",
+                "describe",
+                "rejection_reason",
+                "split_by_purpose",
+            ),
+            "._decrypt": (
+                "DecryptResult",
+                "decrypt_message",
+            ),
+            "._enveloped": (
+                "DEFAULT_CIPHER",
+                "ENCRYPTION_CIPHERS",
+                "CipherName",
+                "choose_cipher",
+                "encrypt_message",
+            ),
+            "._keys": (
+                "LoadedKey",
+                "PrivateKey",
+                "load_certificates",
+                "load_private_key",
+            ),
+            "._open": (
+                "Layer",
+                "OpenedMessage",
+                "open_message",
+                "sign_and_encrypt",
+            ),
+            "._signed": (
+                "sign_message",
+                "signed_data",
+            ),
+            "._verify": (
+                "REASONS",
+                "Reason",
+                "SignerReport",
+                "VerifyResult",
+                "verify_message",
+            ),
+        },
+    )
 
 __all__ = [
     "DEFAULT_CIPHER",

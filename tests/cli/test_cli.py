@@ -458,3 +458,45 @@ def test_directory_lookup_refuses_what_is_not_an_address(argument: str) -> None:
     assert_one_line_error(result, 2)
     assert b"not an e-mail address" in result.stderr
     assert result.stdout == b""
+
+
+class TestProcessExit:
+    """launch() ends the process without the interpreter's tear-down: what
+    was written must still arrive whole, and errors keep their exit codes."""
+
+    def test_large_output_to_a_pipe_arrives_whole(self) -> None:
+        body = b"".join(b"line %06d of a long message\r\n" % n for n in range(40_000))
+        message = build_message("From: jo@agency.gov.au", "Subject: Long", body=body)
+        result = subprocess.run(
+            [sys.executable, "-m", "mailcore", "marking", "apply", "--marking", "OFFICIAL"],
+            input=message,
+            capture_output=True,
+            check=False,
+            timeout=60,
+        )
+        assert result.returncode == 0, result.stderr
+        head, out_body = split_message(result.stdout)
+        assert b"X-Protective-Marking: " in head
+        assert out_body == body  # the whole 1.2 MB, flushed before the exit
+
+    def test_reader_gone_is_not_an_error(self) -> None:
+        body = b"x" * 100 + b"\r\n"
+        message = build_message("From: jo@agency.gov.au", "Subject: s", body=body * 20_000)
+        command = [sys.executable, "-m", "mailcore", "marking", "apply", "--marking", "OFFICIAL"]
+        with subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        ) as process:
+            assert process.stdout is not None and process.stdin is not None
+            process.stdin.write(message)
+            process.stdin.close()
+            process.stdout.read(10)
+            process.stdout.close()  # like `| head -c 10`
+            assert process.stderr is not None
+            stderr = process.stderr.read()
+            assert process.wait(timeout=60) == 0
+        assert b"Traceback" not in stderr
+
+    def test_exit_code_kept(self, tmp_path: Path) -> None:
+        result = run("marking", "show", str(tmp_path / "missing.eml"))
+        assert result.returncode == 2
+        assert b"Traceback" not in result.stderr
