@@ -38,7 +38,10 @@ def _declared(package: str) -> tuple[set[str], set[str], list[str]]:
                 typed.update(alias.name for alias in statement.names)
             for statement in node.orelse:
                 for call in ast.walk(statement):
-                    if isinstance(call, ast.Call) and getattr(call.func, "id", "") == "lazy_exports":
+                    if (
+                        isinstance(call, ast.Call)
+                        and getattr(call.func, "id", "") == "lazy_exports"
+                    ):
                         mapping = call.args[2]
                         assert isinstance(mapping, ast.Dict)
                         for names in mapping.values:

@@ -209,12 +209,15 @@ def _process_folder(
     if target.exists() and not target.is_dir():
         raise UsageError(f"{args.output} is not a folder")
     target.mkdir(parents=True, exist_ok=True)
-    sources = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    # scandir: the file type comes with the listing, without a stat() per
+    # message (2,000 of them are part of every run's start-up).
+    with os.scandir(folder) as entries:
+        names = sorted(e.name for e in entries if not e.name.startswith(".") and e.is_file())
     counts: Counter[str] = Counter()
     codes: Counter[int] = Counter()
     reports: dict[str, Any] = {}
     problems: list[str] = []
-    jobs = [(str(p), str(target / p.name)) for p in sources]
+    jobs = [(os.path.join(folder, name), os.path.join(target, name)) for name in names]
 
     def progress(done: int) -> None:
         print(f"\r{done}/{len(jobs)} messages", end="", file=sys.stderr, flush=True)
@@ -231,15 +234,16 @@ def _process_folder(
     for source, outcome, detail, report, code in outcomes:
         counts[outcome] += 1
         codes[code] += 1
-        reports[Path(source).name] = report
+        name = os.path.basename(source)
+        reports[name] = report
         if detail:
-            problems.append(f"{Path(source).name}: {detail}")
+            problems.append(f"{name}: {detail}")
     if show_progress:
         print(file=sys.stderr)
     for problem in problems:
         print(problem, file=sys.stderr)
     summary = ", ".join(f"{counts[k]} {k.replace('_', ' ')}" for k in sorted(counts)) or "nothing"
-    print(f"{len(sources)} messages: {summary}", file=sys.stderr)
+    print(f"{len(names)} messages: {summary}", file=sys.stderr)
     if args.report:
         write_json(reports, args.report)
     return _folder_exit_code(codes)

@@ -30,13 +30,13 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 
-from asn1crypto import x509 as asn1_x509  # type: ignore[import-untyped]  # no stubs
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import NameOID
 
 from mailcore.directory._model import LookupResult, Rejection, RejectionReason
+from mailcore.directory._paths import PathValidator
 from mailcore.errors import KeyLoadError, MalformedInput
 from mailcore.smime._certs import ENCRYPTION
 from mailcore.smime._certs import _extension as _extension
@@ -132,12 +132,7 @@ class CertificateSelector:
         self._intermediates = tuple(intermediates)
         self._crls = tuple(crls)
         self._min_rsa_bits = min_rsa_bits
-        self._anchors_asn1 = tuple(
-            asn1_x509.Certificate.load(c.public_bytes(Encoding.DER)) for c in self._anchors
-        )
-        self._intermediates_asn1 = tuple(
-            asn1_x509.Certificate.load(c.public_bytes(Encoding.DER)) for c in self._intermediates
-        )
+        self._paths = PathValidator(self._anchors, self._intermediates)
         self._issuers = {c.subject: c for c in (*self._anchors, *self._intermediates)}
 
     @classmethod
@@ -280,39 +275,7 @@ class CertificateSelector:
         return not_before.timestamp(), not_after.timestamp(), len(purposes) == 1
 
     def _path_valid(self, certificate: x509.Certificate, at: datetime) -> bool:
-        # Imported here: only a directory with trust anchors validates paths,
-        # and pyhanko-certvalidator (with asyncio) costs ~35 ms at start-up.
-        from pyhanko_certvalidator import CertificateValidator, ValidationContext
-        from pyhanko_certvalidator import errors as pathing
-        from pyhanko_certvalidator.policy_decl import (
-            CertRevTrustPolicy,
-            RevocationCheckingPolicy,
-            RevocationCheckingRule,
-        )
-
-        from mailcore.smime._verify import _run as run_coroutine
-
-        # Revocation is checked separately (_revoked), against the given CRLs.
-        soft = RevocationCheckingPolicy(
-            ee_certificate_rule=RevocationCheckingRule.NO_CHECK,
-            intermediate_ca_cert_rule=RevocationCheckingRule.NO_CHECK,
-        )
-        context = ValidationContext(
-            trust_roots=list(self._anchors_asn1),
-            other_certs=list(self._intermediates_asn1),
-            moment=at,
-            allow_fetching=False,
-            revinfo_policy=CertRevTrustPolicy(soft),
-        )
-        try:
-            end_entity = asn1_x509.Certificate.load(certificate.public_bytes(Encoding.DER))
-            validator = CertificateValidator(end_entity, validation_context=context)
-            run_coroutine(validator.async_validate_path())
-        except (pathing.PathError, pathing.ValidationError, pathing.PathBuildingError):
-            return False
-        except (ValueError, TypeError, KeyError):  # asn1crypto on a value it cannot read
-            return False
-        return True
+        return self._paths.valid(certificate, at)
 
     def _revoked(self, certificate: x509.Certificate) -> bool:
         serial = _serial(certificate)
