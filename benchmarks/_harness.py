@@ -39,9 +39,6 @@ class Benchmark:
     peer_name: str
     peer: Callable[[], Any]
     goal: Goal
-    prepare: Callable[[], Any] | None = None
-    """Run before each timed batch, outside the timing (e.g. removing the
-    previous batch's output files, which is not part of the job measured)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,26 +68,16 @@ class Row:
         }
 
 
-def measure(
-    function: Callable[[], Any],
-    *,
-    seconds: float,
-    repeats: int,
-    prepare: Callable[[], Any] | None = None,
-) -> float:
+def measure(function: Callable[[], Any], *, seconds: float, repeats: int) -> float:
     """Operations per second: the best of ``repeats`` timed batches.
 
     The batch size is calibrated so that one batch takes about
     ``seconds / repeats``; the best batch is reported because slower ones
-    measure the machine's other load, not the code.  ``prepare`` runs
-    before every batch, untimed.
+    measure the machine's other load, not the code.
     """
-    setup = prepare or (lambda: None)
-    setup()
     function()  # warm caches and lazy imports outside the timing
     number = 1
     while True:
-        setup()
         start = time.perf_counter()
         for _ in range(number):
             function()
@@ -101,7 +88,6 @@ def measure(
     per_batch = max(1, int(number * (seconds / repeats) / elapsed))
     best = float("inf")
     for _ in range(repeats):
-        setup()
         start = time.perf_counter()
         for _ in range(per_batch):
             function()
@@ -113,11 +99,11 @@ def run(benchmarks: list[Benchmark], *, quick: bool) -> list[Row]:
     """Measure every benchmark and its peer, alternating to share drift."""
     seconds, repeats = (0.05, 1) if quick else (2.0, 7)
     rows = []
+
+    def timed(function: Callable[[], Any]) -> float:
+        return measure(function, seconds=seconds / 2, repeats=repeats)
+
     for bench in benchmarks:
-
-        def timed(function: Callable[[], Any], bench: Benchmark = bench) -> float:
-            return measure(function, seconds=seconds / 2, repeats=repeats, prepare=bench.prepare)
-
         ours = timed(bench.ours)
         peer = timed(bench.peer)
         ours = max(ours, timed(bench.ours))
