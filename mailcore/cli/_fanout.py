@@ -56,15 +56,23 @@ def fan_out(
     progress display).
     """
     count = len(items)
-    if processes <= 1 or count <= 1 or not hasattr(os, "fork"):
-        start()
-        results = []
-        for item in items:
-            results.append(work(item))
-            if done is not None:
-                done(len(results))
-        return results
-    return _Run(items, work, min(processes, count), start, lost, done).results()
+    # What exists now (the code, the caller's data) lives to the end: left
+    # out of garbage collection, it is not traversed again by every full
+    # collection, and after a fork not written to (each page written is
+    # copied, in this process and in every helper).
+    gc.freeze()
+    try:
+        if processes <= 1 or count <= 1 or not hasattr(os, "fork"):
+            start()
+            results = []
+            for item in items:
+                results.append(work(item))
+                if done is not None:
+                    done(len(results))
+            return results
+        return _Run(items, work, min(processes, count), start, lost, done).results()
+    finally:
+        gc.unfreeze()  # the caller's objects are collectable again
 
 
 class _Run:
@@ -152,10 +160,6 @@ class _Run:
         # Anything still buffered would otherwise be written once per process.
         sys.stdout.flush()
         sys.stderr.flush()
-        # Objects that exist now are left out of garbage collection: a
-        # collection would write to every one of them, and each page written
-        # after the fork is copied, in this process and in every helper.
-        gc.freeze()
         for _ in range(self._processes - 1):
             read_end, write_end = os.pipe()
             pid = os.fork()

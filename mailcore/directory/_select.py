@@ -47,7 +47,6 @@ from mailcore.smime._keys import load_certificates
 __all__ = ["CertificateSelector", "addresses_of"]
 
 
-
 def addresses_of(certificate: x509.Certificate) -> frozenset[str]:
     """RFC 8550 §3: SAN rfc822Name values, else the subject's emailAddress (lowercased)."""
     try:
