@@ -206,9 +206,12 @@ def _certificate_for(
     key: object, certificates: tuple[x509.Certificate, ...], path: str
 ) -> x509.Certificate:
     """The certificate in ``path`` that belongs to ``key`` (a file may hold a chain)."""
+    from mailcore.smime._certs import certificate_key
+
     wanted = _public_bytes(key)
     for certificate in certificates:
-        if _public_bytes(certificate.public_key()) == wanted:
+        public = certificate_key(certificate)
+        if public is not None and _public_bytes(public) == wanted:
             return certificate
     raise UsageError(f"{path} holds no certificate for the private key given with --key")
 

@@ -38,7 +38,7 @@ from cryptography.x509.oid import NameOID
 from mailcore.directory._model import LookupResult, Rejection, RejectionReason
 from mailcore.directory._paths import PathValidator
 from mailcore.errors import KeyLoadError, MalformedInput
-from mailcore.smime._certs import ENCRYPTION
+from mailcore.smime._certs import ENCRYPTION, certificate_key
 from mailcore.smime._certs import _extension as _extension
 from mailcore.smime._certs import _key_facts as key_facts
 from mailcore.smime._certs import _purposes as mail_purposes
@@ -284,7 +284,8 @@ class CertificateSelector:
             issuer = self._issuers.get(certificate.issuer)
             if issuer is not None:
                 try:
-                    if not revocations.is_signature_valid(issuer.public_key()):  # type: ignore[arg-type]
+                    issuer_key = certificate_key(issuer)
+                    if issuer_key is None or not revocations.is_signature_valid(issuer_key):  # type: ignore[arg-type]
                         continue  # a forged CRL says nothing
                 except (TypeError, ValueError):
                     continue

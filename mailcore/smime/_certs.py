@@ -30,10 +30,11 @@ from datetime import UTC, datetime
 from typing import Literal, NamedTuple, TypeVar
 
 from asn1crypto import core  # type: ignore[import-untyped]  # no stubs
+from asn1crypto import keys as asn1_keys
+from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm as _CryptoUnsupported
 from cryptography.hazmat.primitives.asymmetric import (
-    dsa,
     ec,
     ed448,
     ed25519,
@@ -43,7 +44,8 @@ from cryptography.hazmat.primitives.asymmetric import (
     x448,
     x25519,
 )
-from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID, PublicKeyAlgorithmOID
 
 from mailcore.errors import KeyLoadError
@@ -56,6 +58,7 @@ __all__ = [
     "PurposeSplit",
     "can_encrypt",
     "can_sign",
+    "certificate_key",
     "choose_certificate",
     "describe",
     "format_name",
@@ -115,31 +118,75 @@ def key_type_of(key: object) -> str:
     ``ml-dsa-44``/``-65``/``-87``, ``ml-kem-768``/``-1024`` or ``unknown``
     (finite-field DH among them: cryptography deprecates even naming it).
     """
-    kinds: tuple[tuple[tuple[type, ...], str], ...] = (
-        ((rsa.RSAPublicKey, rsa.RSAPrivateKey), "rsa"),
-        ((ec.EllipticCurvePublicKey, ec.EllipticCurvePrivateKey), "ec"),
-        ((ed25519.Ed25519PublicKey, ed25519.Ed25519PrivateKey), "ed25519"),
-        ((ed448.Ed448PublicKey, ed448.Ed448PrivateKey), "ed448"),
-        ((x25519.X25519PublicKey, x25519.X25519PrivateKey), "x25519"),
-        ((x448.X448PublicKey, x448.X448PrivateKey), "x448"),
-        ((dsa.DSAPublicKey, dsa.DSAPrivateKey), "dsa"),
-        ((mldsa.MLDSA44PublicKey, mldsa.MLDSA44PrivateKey), "ml-dsa-44"),
-        ((mldsa.MLDSA65PublicKey, mldsa.MLDSA65PrivateKey), "ml-dsa-65"),
-        ((mldsa.MLDSA87PublicKey, mldsa.MLDSA87PrivateKey), "ml-dsa-87"),
-        ((mlkem.MLKEM768PublicKey, mlkem.MLKEM768PrivateKey), "ml-kem-768"),
-        ((mlkem.MLKEM1024PublicKey, mlkem.MLKEM1024PrivateKey), "ml-kem-1024"),
-    )
-    for classes, name in kinds:
+    for classes, name in _KEY_CLASSES:
         if isinstance(key, classes):
             return name
+    # cryptography >= 51 deprecates DSA and warns when its classes are even
+    # named, so a DSA key is told by the algorithm of its SubjectPublicKeyInfo
+    # (RFC 3279 §2.3.2: id-dsa), which writing the public key does not warn on.
+    if _spki_algorithm(key) == "dsa":
+        return "dsa"
     return "unknown"
+
+
+_KEY_CLASSES: tuple[tuple[tuple[type, ...], str], ...] = (
+    ((rsa.RSAPublicKey, rsa.RSAPrivateKey), "rsa"),
+    ((ec.EllipticCurvePublicKey, ec.EllipticCurvePrivateKey), "ec"),
+    ((ed25519.Ed25519PublicKey, ed25519.Ed25519PrivateKey), "ed25519"),
+    ((ed448.Ed448PublicKey, ed448.Ed448PrivateKey), "ed448"),
+    ((x25519.X25519PublicKey, x25519.X25519PrivateKey), "x25519"),
+    ((x448.X448PublicKey, x448.X448PrivateKey), "x448"),
+    ((mldsa.MLDSA44PublicKey, mldsa.MLDSA44PrivateKey), "ml-dsa-44"),
+    ((mldsa.MLDSA65PublicKey, mldsa.MLDSA65PrivateKey), "ml-dsa-65"),
+    ((mldsa.MLDSA87PublicKey, mldsa.MLDSA87PrivateKey), "ml-dsa-87"),
+    ((mlkem.MLKEM768PublicKey, mlkem.MLKEM768PrivateKey), "ml-kem-768"),
+    ((mlkem.MLKEM1024PublicKey, mlkem.MLKEM1024PrivateKey), "ml-kem-1024"),
+)
+
+
+def _spki_algorithm(key: object) -> str | None:
+    """asn1crypto's name for the algorithm of ``key``'s SubjectPublicKeyInfo."""
+    public = getattr(key, "public_key", None)
+    try:
+        public_key = public() if callable(public) else key
+        der = public_key.public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)  # type: ignore[union-attr]
+        return str(asn1_keys.PublicKeyInfo.load(der)["algorithm"]["algorithm"].native)
+    except Exception:  # not a key object, or one that cannot be written
+        return None
+
+
+def certificate_key(certificate: x509.Certificate) -> CertificatePublicKeyTypes | None:
+    """The certificate's public key, or None when mailcore does not use it.
+
+    None for DSA (cryptography >= 51 deprecates it and warns each time such
+    a key is built; mailcore neither signs nor verifies with DSA) and for
+    keys cryptography cannot load (unknown algorithms, broken encodings).
+    Every place that needs a certificate's key goes through here, so no
+    dependency warning reaches a caller's stderr.
+    """
+    if certificate.public_key_algorithm_oid == PublicKeyAlgorithmOID.DSA:
+        return None
+    try:
+        return certificate.public_key()
+    except (_CryptoUnsupported, ValueError):
+        return None
+
+
+def _dsa_bits(certificate: x509.Certificate) -> int:
+    """The size of the DSA prime p, read from the certificate's own bytes."""
+    try:
+        parsed = asn1_x509.Certificate.load(certificate.public_bytes(Encoding.DER))
+        return int(parsed.public_key.bit_size)
+    except Exception:  # asn1crypto raises many types on bad parameters
+        return 0
 
 
 def _key_facts(certificate: x509.Certificate) -> tuple[str, int, str | None]:
     """(key type, key bits, curve name) of the certificate's public key."""
-    try:
-        key = certificate.public_key()
-    except (_CryptoUnsupported, ValueError):
+    if certificate.public_key_algorithm_oid == PublicKeyAlgorithmOID.DSA:
+        return "dsa", _dsa_bits(certificate), None
+    key = certificate_key(certificate)
+    if key is None:
         return "unknown", 0, None
     kind = key_type_of(key)
     if isinstance(key, rsa.RSAPublicKey):
@@ -149,8 +196,6 @@ def _key_facts(certificate: x509.Certificate) -> tuple[str, int, str | None]:
         return kind, key.key_size, None
     if isinstance(key, ec.EllipticCurvePublicKey):
         return kind, key.curve.key_size, key.curve.name
-    if isinstance(key, dsa.DSAPublicKey):
-        return kind, key.key_size, None
     # The size of the public key value (RFC 8410 §3): 32 bytes for the
     # 25519 curves, 57 for Ed448, 56 for X448.  0 for the rest.
     sizes = {"ed25519": 256, "x25519": 256, "ed448": 456, "x448": 448}

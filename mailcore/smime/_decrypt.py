@@ -41,15 +41,7 @@ from cryptography import x509
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
 from cryptography.hazmat.primitives import hashes, padding, serialization
-from cryptography.hazmat.primitives.asymmetric import (
-    dsa,
-    ec,
-    ed448,
-    ed25519,
-    rsa,
-    x448,
-    x25519,
-)
+from cryptography.hazmat.primitives.asymmetric import ec, rsa, x25519
 from cryptography.hazmat.primitives.asymmetric import padding as asym_padding
 from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from cryptography.hazmat.primitives.ciphers import BlockCipherAlgorithm, Cipher, algorithms, modes
@@ -66,6 +58,7 @@ from mailcore.errors import (
     UnsupportedAlgorithm,
 )
 from mailcore.smime import _der
+from mailcore.smime._certs import certificate_key, key_type_of
 from mailcore.smime._cms_types import (
     AUTH_ENVELOPED_DATA,
     CONTENT_CIPHERS,
@@ -91,13 +84,6 @@ DECRYPTION_FAILED = "The message cannot be decrypted with the given key"
 
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | x25519.X25519PrivateKey
 _SUPPORTED_KEYS = (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey, x25519.X25519PrivateKey)
-_ALL_PRIVATE_KEYS = (
-    *_SUPPORTED_KEYS,
-    dsa.DSAPrivateKey,
-    ed25519.Ed25519PrivateKey,
-    ed448.Ed448PrivateKey,
-    x448.X448PrivateKey,
-)
 Matched = Literal["issuer_and_serial", "subject_key_identifier", "trial"]
 
 _PKCS7_TYPES = ("application/pkcs7-mime", "application/x-pkcs7-mime")
@@ -299,7 +285,9 @@ def _is_entity(content: bytes) -> bool:
 def _check_key(key: object, certificate: x509.Certificate | None) -> PrivateKey:
     """``key`` if it can decrypt (and is ``certificate``'s, if given)."""
     if not isinstance(key, _SUPPORTED_KEYS):
-        if isinstance(key, _ALL_PRIVATE_KEYS):
+        # A private key of another type (DSA, Ed25519, ML-DSA...), told apart
+        # without naming DSA's classes (deprecated: cryptography warns).
+        if key_type_of(key) != "unknown" and hasattr(key, "private_bytes"):
             raise UnsupportedAlgorithm(
                 f"a {type(key).__name__} cannot decrypt S/MIME; use an RSA, EC or X25519 key"
             )
@@ -311,10 +299,8 @@ def _check_key(key: object, certificate: x509.Certificate | None) -> PrivateKey:
             "certificate must be a cryptography x509.Certificate, "
             f"not {type(certificate).__name__}"
         )
-    try:
-        matches = certificate.public_key() == key.public_key()
-    except ValueError:
-        matches = False
+    mine = certificate_key(certificate)
+    matches = mine is not None and mine == key.public_key()
     if not matches:
         raise KeyLoadError("the certificate is not the private key's", where="certificate")
     return key
@@ -839,7 +825,11 @@ class _Identity:
                 ).value
             except x509.ExtensionNotFound:
                 # RFC 5280 §4.2.1.2 method 1, as the sender would compute it.
-                ski = x509.SubjectKeyIdentifier.from_public_key(certificate.public_key())
+                key = certificate_key(certificate)
+                if key is None:  # a key mailcore cannot use matches no identifier
+                    self._ski = b""
+                    return self._ski
+                ski = x509.SubjectKeyIdentifier.from_public_key(key)
             self._ski = ski.digest
         return self._ski
 

@@ -43,7 +43,7 @@ from cryptography.hazmat.primitives.asymmetric import padding as asym_padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.keywrap import aes_key_wrap
-from cryptography.x509.oid import NameOID
+from cryptography.x509.oid import NameOID, PublicKeyAlgorithmOID
 
 from mailcore._identity import IdentityCache
 from mailcore._message import MessageInput
@@ -352,6 +352,12 @@ def _check_recipient(certificate: x509.Certificate, *, use_ski: bool) -> _Recipi
         raise TypeError(
             "a recipient must be a cryptography x509.Certificate, "
             f"not {type(certificate).__name__}"
+        )
+    if certificate.public_key_algorithm_oid == PublicKeyAlgorithmOID.DSA:
+        # Checked before the key is built: cryptography >= 51 warns on DSA keys.
+        raise UnsupportedAlgorithm(
+            f"the DSA key of {_who(certificate)} cannot receive encrypted mail; "
+            "mailcore encrypts to RSA, EC (P-256/384/521) and X25519 keys"
         )
     try:
         key = certificate.public_key()

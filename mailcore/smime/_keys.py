@@ -39,7 +39,7 @@ from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from cryptography.hazmat.primitives.serialization import pkcs12
 
 from mailcore.errors import KeyLoadError
-from mailcore.smime._certs import key_type_of
+from mailcore.smime._certs import certificate_key, key_type_of
 
 __all__ = ["LoadedKey", "PrivateKey", "load_certificates", "load_private_key"]
 
@@ -83,8 +83,11 @@ _PUBLIC_LABELS = frozenset({"PUBLIC KEY", "RSA PUBLIC KEY"})
 # * A serial number of zero or below breaks RFC 5280 §4.1.2.2, but such
 #   certificates are in use (old CAs, self-signed test certificates);
 #   mailcore reports the serial as it is.
+# * A DSA key (cryptography >= 51 deprecates DSA and warns as it loads one):
+#   mailcore refuses it by name right after loading ("dsa keys are not used").
 _TOLERATED_WARNINGS = (
     r"PKCS#12 bundle could not be parsed as DER",
+    r"DSA is deprecated",
     r"Parsed a serial number which wasn't positive",
 )
 
@@ -301,7 +304,8 @@ def _deserialise(
     failure with a password means the password was wrong.
     """
     try:
-        return loader(password)
+        with _tolerating_known_warnings():
+            return loader(password)
     except TypeError:
         # cryptography: "Password was not given but private key is
         # encrypted" / "Password was given but private key is not encrypted".
@@ -319,7 +323,8 @@ def _deserialise(
         raise KeyLoadError(f"the private key uses an unsupported algorithm: {error}") from None
     # A password was given for a key that is not encrypted: read it as is.
     try:
-        return loader(None)
+        with _tolerating_known_warnings():
+            return loader(None)
     except (TypeError, ValueError):
         return None
     except _CryptoUnsupported as error:
@@ -349,12 +354,12 @@ def _public_der(key: PrivateKey) -> bytes:
 
 
 def _certificate_key_der(certificate: x509.Certificate) -> bytes | None:
-    try:
-        return certificate.public_key().public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-    except (_CryptoUnsupported, ValueError):
+    key = certificate_key(certificate)
+    if key is None:
         return None
+    return key.public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
 
 
 def _load_pem_key(data: bytes, password: bytes | None) -> LoadedKey:
@@ -449,7 +454,8 @@ def _is_certificate_data(data: bytes) -> bool:
 
 def _is_public_key(data: bytes) -> bool:
     try:
-        serialization.load_der_public_key(data)
+        with _tolerating_known_warnings():
+            serialization.load_der_public_key(data)
     except (ValueError, _CryptoUnsupported):
         return False
     return True

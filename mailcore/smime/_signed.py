@@ -44,6 +44,7 @@ from mailcore.smime._algorithms import (
     encode_capabilities,
     signature_algorithm,
 )
+from mailcore.smime._certs import certificate_key
 from mailcore.smime._mime import (
     Entity,
     base64_lines,
@@ -385,7 +386,7 @@ def _check_key(key: SigningKey, certificate: x509.Certificate) -> None:
         return
     # Public-key equality in OpenSSL (EVP_PKEY_eq): the same test as
     # comparing the SubjectPublicKeyInfo encodings, without writing them.
-    if key.public_key() != certificate.public_key():
+    if key.public_key() != certificate_key(certificate):
         raise KeyLoadError(
             "the private key does not belong to the signing certificate; "
             "pass the key that matches the certificate",

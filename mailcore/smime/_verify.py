@@ -75,7 +75,7 @@ from mailcore.smime._algorithms import (
     SignatureScheme,
     decode_capabilities,
 )
-from mailcore.smime._certs import format_name
+from mailcore.smime._certs import certificate_key, format_name
 from mailcore.smime._mime import canonicalise, content_type, find_signed_parts
 
 __all__ = [
@@ -657,10 +657,7 @@ def _check_weak(
 
 
 def _weak_key(certificate: x509.Certificate) -> bool:
-    try:
-        key = certificate.public_key()
-    except (ValueError, TypeError, _CryptoUnsupported):  # a key cryptography cannot load
-        return False
+    key = certificate_key(certificate)  # None: a key cryptography cannot load, or DSA
     return isinstance(key, rsa.RSAPublicKey) and key.key_size < _MIN_RSA_BITS
 
 
@@ -708,7 +705,7 @@ def _signature_ok(
     data: bytes,
 ) -> bool:
     try:
-        key = certificate.public_key()
+        key = certificate_key(certificate)
         if scheme == "ed25519" and isinstance(key, ed25519.Ed25519PublicKey):
             key.verify(signer.signature, data)
             return True
@@ -825,7 +822,8 @@ def _check_intermediates_revoked(path: ValidationPath, context: _Context) -> Non
             if crl.issuer != issuer.subject:
                 continue
             try:
-                if not crl.is_signature_valid(issuer.public_key()):  # type: ignore[arg-type]
+                issuer_key = certificate_key(issuer)
+                if issuer_key is None or not crl.is_signature_valid(issuer_key):  # type: ignore[arg-type]
                     continue
             except (TypeError, ValueError):
                 continue

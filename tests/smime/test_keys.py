@@ -16,7 +16,7 @@ import pytest
 from asn1crypto import pkcs12 as asn1_pkcs12  # type: ignore[import-untyped]  # no stubs
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, x448
+from cryptography.hazmat.primitives.asymmetric import ec, ed448, x448
 from cryptography.hazmat.primitives.serialization import pkcs7, pkcs12
 from hypothesis import given
 from hypothesis import strategies as st
@@ -26,6 +26,7 @@ from mailcore.smime._certs import describe
 from mailcore.smime._keys import LoadedKey, load_certificates, load_private_key
 from mailcore.smime.pki import Identity, KeyType, TestPKI
 from tests.smime.conftest import run_openssl
+from tests.utils import dsa_private_key
 
 PEM = serialization.Encoding.PEM
 DER = serialization.Encoding.DER
@@ -493,7 +494,7 @@ class TestRefusals:
             load_private_key(data)
 
     def test_dsa_key(self) -> None:
-        key = dsa.generate_private_key(2048)
+        key = dsa_private_key(2048)
         with pytest.raises(KeyLoadError, match="dsa keys are not used for S/MIME"):
             load_private_key(key.private_bytes(PEM, PKCS8, PLAIN))
 
