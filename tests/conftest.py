@@ -44,3 +44,25 @@ def write_policy(tmp_path: Path) -> Callable[[str], Path]:
         return path
 
     return write
+
+
+# Fixtures that start a real server or fetch with a real tool.  A test that
+# uses one is an integration test, marked here from its fixtures so that no
+# such test can be left unmarked by hand (`make check` leaves them out).
+INTEGRATION_FIXTURES = frozenset(
+    {
+        "slapd",  # OpenLDAP slapd (tests/slapd.py)
+        "own_slapd",
+        "world_slapd",
+        "dovecot",  # Dovecot IMAP (tests/sizing/conftest.py)
+        "spam_corpus",  # npm pack of the SpamAssassin corpus
+        "site",  # a private Postfix in front of `mailcore serve` (tests/postfix.py)
+    }
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that uses an integration fixture as ``integration``."""
+    for item in items:
+        if INTEGRATION_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.integration)
