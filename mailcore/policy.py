@@ -7,6 +7,8 @@ defaults, and an unknown section or key is an error that names it.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import os
 import re
 import tomllib
@@ -241,27 +243,54 @@ class Policy:
     sync: SyncPolicy = field(default_factory=SyncPolicy)
     serve: ServePolicy = field(default_factory=ServePolicy)
     source: str | None = field(default=None, compare=False)
+    """The file the policy was read from (None: built-in defaults or a mapping)."""
+    sha256: str | None = field(default=None, compare=False)
+    """Hex SHA-256 of that file's bytes, so a log can show which policy ran."""
+
+
+MAX_POLICY_SIZE = 1 << 20
+"""The largest policy file read (1 MiB; real ones are a few KB)."""
 
 
 def load_policy(path: str | os.PathLike[str] | None) -> Policy:
-    """Load a TOML policy file; ``None`` or a missing file gives the defaults."""
+    """Load a TOML policy file; ``None`` gives the built-in defaults.
+
+    A named file that does not exist or cannot be read raises
+    :class:`PolicyError` (the CLI's exit 2): a mistyped ``--policy`` must
+    never turn a gateway into a plaintext relay with the defaults.
+    """
     if path is None:
         return Policy()
     location = Path(path)
     if not location.exists():
-        return Policy(source=str(location))
+        raise PolicyError(
+            "the policy file does not exist (with no --policy the built-in defaults apply)",
+            where=str(location),
+        )
+    if not location.is_file():
+        raise PolicyError("the policy file is not a regular file", where=str(location))
     try:
         with location.open("rb") as handle:
-            data = tomllib.load(handle)
-    except tomllib.TOMLDecodeError as error:
-        raise PolicyError(f"not valid TOML: {error}", where=str(location)) from None
+            # A policy is a page of TOML; a bound keeps a wrong path cheap.
+            raw = handle.read(MAX_POLICY_SIZE + 1)
+    except OSError as error:
+        raise PolicyError(f"cannot be read: {error.strerror}", where=str(location)) from None
+    if len(raw) > MAX_POLICY_SIZE:
+        raise PolicyError(
+            f"the policy file is larger than {MAX_POLICY_SIZE} bytes", where=str(location)
+        )
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as error:
         raise PolicyError(
             f"not UTF-8 (TOML files are UTF-8): byte {error.start}", where=str(location)
         ) from None
-    except OSError as error:
-        raise PolicyError(f"cannot be read: {error.strerror}", where=str(location)) from None
-    return policy_from_mapping(data, source=str(location))
+    except tomllib.TOMLDecodeError as error:
+        raise PolicyError(f"not valid TOML: {error}", where=str(location)) from None
+    except RecursionError:
+        raise PolicyError("not valid TOML: nested too deeply", where=str(location)) from None
+    policy = policy_from_mapping(data, source=str(location))
+    return dataclasses.replace(policy, sha256=hashlib.sha256(raw).hexdigest())
 
 
 def policy_from_mapping(data: Mapping[str, Any], *, source: str | None = None) -> Policy:

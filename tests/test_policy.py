@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -129,7 +131,7 @@ class TestDefaults:
             for field in dataclasses.fields(cls)
         }
         assert keys - {"classification.markings"} == set(PINNED_DEFAULTS)
-        assert {f.name for f in dataclasses.fields(Policy)} - {"source"} == set(SECTIONS)
+        assert {f.name for f in dataclasses.fields(Policy)} - {"source", "sha256"} == set(SECTIONS)
 
     def test_default_markings_list(self) -> None:
         markings = Policy().classification.markings
@@ -155,8 +157,45 @@ class TestDefaults:
         with pytest.raises(dataclasses.FrozenInstanceError):
             policy.classification = ClassificationPolicy()  # type: ignore[misc]
 
-    def test_missing_file_means_defaults(self, tmp_path: Path) -> None:
-        assert load_policy(tmp_path / "absent.toml") == Policy()
+    def test_missing_file_is_an_error_not_the_defaults(self, tmp_path: Path) -> None:
+        # A typo must never turn a gateway into a plaintext relay (issue 17.4).
+        with pytest.raises(PolicyError, match="does not exist") as caught:
+            load_policy(tmp_path / "absent.toml")
+        assert caught.value.where == str(tmp_path / "absent.toml")
+
+    def test_file_is_named_and_hashed(self, write_policy: Callable[[str], Path]) -> None:
+        text = "[smime]\nsign = true\n"
+        path = write_policy(text)
+        policy = load_policy(path)
+        assert policy.source == str(path)
+        assert policy.sha256 == hashlib.sha256(text.encode()).hexdigest()
+        assert load_policy(None).sha256 is None
+
+    def test_deeply_nested_toml_is_malformed(self, write_policy: Callable[[str], Path]) -> None:
+        # tomllib recurses once per level: a RecursionError must not escape.
+        with pytest.raises(PolicyError, match="nested too deeply"):
+            load_policy(write_policy("x = " + "[" * 100_000 + "]" * 100_000 + "\n"))
+
+    def test_oversized_file_is_refused(self, write_policy: Callable[[str], Path]) -> None:
+        with pytest.raises(PolicyError, match="larger than"):
+            load_policy(write_policy("# " + "x" * (1 << 20) + "\n"))
+
+    def test_a_folder_is_not_a_policy_file(self, tmp_path: Path) -> None:
+        with pytest.raises(PolicyError, match="not a regular file"):
+            load_policy(tmp_path)
+
+    def test_unreadable_file_is_an_error(self, tmp_path: Path) -> None:
+        path = tmp_path / "policy.toml"
+        path.write_text("[smime]\nsign = true\n", encoding="utf-8")
+        path.chmod(0)
+        try:
+            if os.access(path, os.R_OK):  # root reads any file: use a path that fails to open
+                path = tmp_path / "loop.toml"
+                path.symlink_to(path)
+            with pytest.raises(PolicyError):
+                load_policy(path)
+        finally:
+            (tmp_path / "policy.toml").chmod(0o600)
 
     def test_no_file_means_defaults(self) -> None:
         assert load_policy(None) == Policy()

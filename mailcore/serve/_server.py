@@ -324,6 +324,10 @@ class ContentFilter:
             internal_domains=list(settings.internal_domains),
             workers=workers,
             pipeline="processes" if isinstance(runner, WorkerPool) else "threads",
+            # Which policy is in force, so a log reader can tell a typo'd or
+            # edited file from the intended one (None: built-in defaults).
+            policy=self.policy.source,
+            policy_sha256=self.policy.sha256,
         )
         return listening
 

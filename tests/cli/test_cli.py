@@ -314,8 +314,8 @@ class TestPolicyFile:
         stderr = assert_usage_error(run("--policy", policy, "marking", "show", message_file))
         assert "internal error" not in stderr
 
-    def test_missing_policy_file_means_defaults(self, tmp_path: Path) -> None:
-        result = run("--policy", tmp_path / "absent.toml", "marking", "apply", stdin=UNMARKED)
+    def test_no_policy_option_means_defaults(self) -> None:
+        result = run("marking", "apply", stdin=UNMARKED)
         assert result.returncode == 0
         assert b"[SEC=UNOFFICIAL]" in result.stdout
 
@@ -500,3 +500,34 @@ class TestProcessExit:
         result = run("marking", "show", str(tmp_path / "missing.eml"))
         assert result.returncode == 2
         assert b"Traceback" not in result.stderr
+
+
+class TestPolicyFileMustExist:
+    """A mistyped --policy is a usage error for every command (issue 17.4):
+    before, the built-in defaults applied (no signing, no encryption)."""
+
+    @pytest.mark.parametrize(
+        "command",
+        [
+            ("process", "--direction", "outbound"),
+            ("marking", "show"),
+            ("directory", "lookup", "bob@example.com"),
+            ("size", "."),
+        ],
+    )
+    def test_missing_policy_file_exits_2(self, tmp_path: Path, command: tuple[str, ...]) -> None:
+        out = tmp_path / "out.eml"
+        message = tmp_path / "m.eml"
+        message.write_bytes(MESSAGE)
+        args = ["--policy", str(tmp_path / "no-such.toml"), *command]
+        if command[0] in ("process", "marking"):
+            args += [str(message)]
+        if command[0] == "process":
+            args += ["-o", str(out)]
+        result = run(*args, cwd=tmp_path)
+        assert result.returncode == 2, result.stderr
+        error = result.stderr.decode()
+        assert error.count("\n") == 1 and "Traceback" not in error
+        assert "no-such.toml" in error and "does not exist" in error
+        assert result.stdout == b""
+        assert not out.exists()
