@@ -21,13 +21,11 @@ import math
 import queue
 import ssl
 import threading
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
-
-from ldap3 import ANONYMOUS, NONE, SIMPLE, SYNC, Connection, Server, Tls
-from ldap3.core.exceptions import LDAPException
 
 from mailcore.directory._base import CertificateDirectory, normalise_address
 from mailcore.directory._cache import LookupCache
@@ -42,6 +40,15 @@ from mailcore.directory._protocol import (
 from mailcore.directory._search import exchange
 from mailcore.directory._select import CertificateSelector
 from mailcore.errors import DirectoryUnavailable
+
+with warnings.catch_warnings():
+    # ldap3 2.9.1 (its last release) reads pyasn1's tagMap and typeMap when
+    # it is imported, which pyasn1 >= 0.6 deprecates: nothing else to do about it.
+    warnings.filterwarnings(
+        "ignore", r"(tagMap|typeMap) is deprecated", DeprecationWarning, "ldap3"
+    )
+    from ldap3 import ANONYMOUS, NONE, SIMPLE, SYNC, Connection, Server, Tls
+    from ldap3.core.exceptions import LDAPException
 
 __all__ = ["LdapDirectory"]
 

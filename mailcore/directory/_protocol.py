@@ -15,10 +15,9 @@ the answer, and a partial answer must never read as "no certificate".
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-from ldap3.core.results import RESULT_CODES
 
 from mailcore.directory._ber import (
     BerError,
@@ -30,6 +29,14 @@ from mailcore.directory._ber import (
     tlv,
 )
 from mailcore.errors import DirectoryUnavailable
+
+with warnings.catch_warnings():
+    # ldap3 2.9.1 (its last release) reads pyasn1's tagMap and typeMap when
+    # it is imported, which pyasn1 >= 0.6 deprecates: nothing else to do about it.
+    warnings.filterwarnings(
+        "ignore", r"(tagMap|typeMap) is deprecated", DeprecationWarning, "ldap3"
+    )
+    from ldap3.core.results import RESULT_CODES
 
 __all__ = [
     "ConnectionClosed",
