@@ -96,6 +96,7 @@ def _one_search_per_recipient() -> None:
         connection.search(
             BASE_DN, f"(mail={address})", SUBTREE, attributes=["userCertificate;binary"]
         )
+        assert connection.response is not None
         assert len(connection.response) == 1
 
 

@@ -24,11 +24,11 @@ import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import icalendar
-import vobject
-from dateutil import tz as dateutil_tz
+import vobject  # type: ignore[import-untyped]  # no stubs
+from dateutil import tz as dateutil_tz  # type: ignore[import-untyped]  # no stubs
 
 from benchmarks._harness import Benchmark, Goal
 from benchmarks.export_data import contacts, events
@@ -47,9 +47,10 @@ _CONTACTS = list(contacts(RECORDS))
 _EVENTS = list(events(RECORDS))
 
 
-def _slices(
-    data: list[dict[str, Any]], job: Callable[[list[dict[str, Any]]], Any]
-) -> Callable[[], Any]:
+_Item = TypeVar("_Item")
+
+
+def _slices(data: list[_Item], job: Callable[[list[_Item]], Any]) -> Callable[[], Any]:
     """A callable that runs ``job`` on the next slice, wrapping at the end."""
     position = [0]
 

@@ -11,6 +11,7 @@ import email
 import email.policy
 import itertools
 import re
+from collections.abc import Callable
 
 from benchmarks._harness import Benchmark, Goal
 from mailcore.marking import apply_marking, parse_header, read_marking
@@ -87,7 +88,7 @@ def _peer_apply() -> bytes:
     return message.as_bytes()
 
 
-def _cycle(values: list[str]):  # type: ignore[no-untyped-def]
+def _cycle(values: list[str]) -> Callable[[], str]:
     return itertools.cycle(values).__next__
 
 

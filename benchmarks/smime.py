@@ -30,8 +30,8 @@ __all__ = ["BENCHMARKS"]
 _PKI = TestPKI()
 _SIGNER = _PKI.issue("alice@example.com", "rsa2048")
 _RECIPIENTS = [_PKI.issue(f"user{n}@example.com", "rsa2048") for n in range(3)]
-_KEY = _SIGNER.key
-assert isinstance(_KEY, rsa.RSAPrivateKey)
+assert isinstance(_SIGNER.key, rsa.RSAPrivateKey)
+_KEY: rsa.RSAPrivateKey = _SIGNER.key
 
 
 def _message(size: int) -> bytes:
@@ -58,7 +58,7 @@ def _pyca_sign(body: bytes) -> bytes:
     return (
         pkcs7.PKCS7SignatureBuilder()
         .set_data(body)
-        .add_signer(_SIGNER.certificate, _KEY, hashes.SHA256())  # type: ignore[arg-type]
+        .add_signer(_SIGNER.certificate, _KEY, hashes.SHA256())
         .sign(serialization.Encoding.SMIME, [pkcs7.PKCS7Options.DetachedSignature])
     )
 
@@ -73,10 +73,11 @@ def _pyca_encrypt() -> bytes:
 _ENCRYPTED = encrypt_message(
     MESSAGE_10K, [r.certificate for r in _RECIPIENTS], cipher="aes-256-gcm", oaep=True
 )
+assert isinstance(_RECIPIENTS[0].key, rsa.RSAPrivateKey)
 _WRAPPED = (
     _RECIPIENTS[0]
     .key.public_key()
-    .encrypt(  # type: ignore[union-attr]
+    .encrypt(
         b"\x01" * 32,
         padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None),
     )
@@ -100,7 +101,7 @@ def _round_trip_25m() -> bytes:
     encrypted = encrypt_message(
         MESSAGE_25M, [r.certificate for r in _RECIPIENTS], cipher="aes-256-gcm", oaep=True
     )
-    return decrypt_message(encrypted, _RECIPIENTS[0].key, _RECIPIENTS[0].certificate).content  # type: ignore[arg-type]
+    return decrypt_message(encrypted, _RECIPIENTS[0].key, _RECIPIENTS[0].certificate).content
 
 
 def _pyca_round_trip_25m() -> bytes:
@@ -123,7 +124,7 @@ def _peak_memory_25m() -> float:
         encrypt_peak = tracemalloc.get_traced_memory()[1]
         tracemalloc.reset_peak()
         before = tracemalloc.get_traced_memory()[0]
-        decrypt_message(encrypted, key, _RECIPIENTS[0].certificate)  # type: ignore[arg-type]
+        decrypt_message(encrypted, key, _RECIPIENTS[0].certificate)
         decrypt_peak = tracemalloc.get_traced_memory()[1] - before
     finally:
         tracemalloc.stop()
@@ -172,7 +173,7 @@ BENCHMARKS = [
     Benchmark(
         "smime.decrypt.10kB",
         "decrypt_message of the 10 KB AES-256-GCM + OAEP message",
-        lambda: decrypt_message(_ENCRYPTED, _RECIPIENTS[0].key, _RECIPIENTS[0].certificate),  # type: ignore[arg-type]
+        lambda: decrypt_message(_ENCRYPTED, _RECIPIENTS[0].key, _RECIPIENTS[0].certificate),
         "RSA-2048 OAEP private_key.decrypt alone",
         _raw_decrypt,
         Goal(ratio=0.8),

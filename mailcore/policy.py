@@ -499,8 +499,6 @@ def _directory(values: Mapping[str, Any], where: str) -> DirectoryPolicy:
     return DirectoryPolicy(**out)
 
 
-
-
 def _has_no_address_test(template: str) -> bool:
     from mailcore.directory._filter import FilterTemplate
 

@@ -72,8 +72,8 @@ class Slapd:
         ]
         if self.tls is not None:
             certificate, key, ca = self.tls
-            for name, data in (("server.pem", certificate), ("server.key", key), ("ca.pem", ca)):
-                (self.folder / name).write_bytes(data)
+            for name, pem in (("server.pem", certificate), ("server.key", key), ("ca.pem", ca)):
+                (self.folder / name).write_bytes(pem)
             lines += [
                 f"TLSCertificateFile {self.folder / 'server.pem'}",
                 f"TLSCertificateKeyFile {self.folder / 'server.key'}",

@@ -145,8 +145,6 @@ def fold(line: str) -> str:
 def join_lines(lines: list[str]) -> str:
     """Fold every line and join with CRLF, ending with CRLF."""
     return (
-        "\r\n".join(
-            [line if len(line) <= 75 and line.isascii() else fold(line) for line in lines]
-        )
+        "\r\n".join([line if len(line) <= 75 and line.isascii() else fold(line) for line in lines])
         + "\r\n"
     )

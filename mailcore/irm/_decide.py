@@ -185,4 +185,3 @@ def state_table(state: str) -> dict[str, Decision]:
     """Decisions that follow from the state alone (``unprotected``, ``expired``...)."""
     allowed, detail = _STATE_TEXT[state]
     return {action: Decision(action, allowed, state, detail) for action in GATEWAY_ACTIONS}
-

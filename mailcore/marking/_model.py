@@ -280,7 +280,6 @@ class Marking(NamedTuple):
         return ", ".join(self._parts(long_form=True, check=False))
 
 
-
 # A gateway writes the same few markings (one per sender and level) all day:
 # each header value is built and checked once.
 @lru_cache(maxsize=512)
@@ -289,8 +288,7 @@ def _header_value(marking: Marking, fold: bool, linesep: str) -> str:
     text = ", ".join(parts)
     if len(text) > MAX_MARKING_LENGTH:
         raise MarkingSyntaxError(
-            f"marking is {len(text)} characters long; EPMS allows at "
-            f"most {MAX_MARKING_LENGTH}",
+            f"marking is {len(text)} characters long; EPMS allows at most {MAX_MARKING_LENGTH}",
             defects=("too_long",),
         )
     if not fold:

@@ -7,6 +7,8 @@
         result.message                            # the bytes to send
         result.report.to_dict()                   # JSON D: what was done and why
         opened = pipeline.inbound(received)       # decrypt, verify, read marking and rights
+
+The steps, and what the report says of each, are on :class:`Pipeline`.
 """
 
 from mailcore.pipeline._keys import FolderKeyStore, KeyStore, MemoryKeyStore

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import icalendar
-import vobject
+import vobject  # type: ignore[import-untyped]  # no stubs
 
 
 def run(*args: str | Path, stdin: bytes = b"") -> subprocess.CompletedProcess[bytes]:

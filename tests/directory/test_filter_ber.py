@@ -17,7 +17,8 @@ from ldap3.operation.search import compile_filter, parse_filter
 from pyasn1.codec.ber import encoder
 
 from mailcore.directory import FilterTemplate, escape_filter_value
-from mailcore.policy import PolicyError, load_policy
+from mailcore.errors import PolicyError
+from mailcore.policy import load_policy
 from tests.directory.wire import Tree, decode_filter
 
 # -- strategies: a filter as (tree, RFC 4515 text) -------------------------------------

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from mailcore.directory import FileDirectory, LdapDirectory, plan_encryption, recipients_of
+from mailcore.directory import (
+    CertificateDirectory,
+    FileDirectory,
+    LdapDirectory,
+    plan_encryption,
+    recipients_of,
+)
 from mailcore.policy import SmimePolicy
 from tests.directory.conftest import BASE_DN, BULK, People
 from tests.slapd import Slapd
@@ -22,7 +29,9 @@ def message(to: str, cc: str = "", bcc: str = "", sender: str = "alice@example.c
 
 
 @pytest.fixture(params=["ldap", "file"])
-def directory(request: pytest.FixtureRequest, slapd: Slapd, people: People, tmp_path: Path):  # type: ignore[no-untyped-def]
+def directory(
+    request: pytest.FixtureRequest, slapd: Slapd, people: People, tmp_path: Path
+) -> Iterator[CertificateDirectory]:
     if request.param == "ldap":
         with LdapDirectory([slapd.url], base_dn=BASE_DN) as ldap:
             yield ldap
@@ -33,7 +42,9 @@ def directory(request: pytest.FixtureRequest, slapd: Slapd, people: People, tmp_
 
 
 class TestDecision:
-    def test_everyone_found_encrypts(self, directory, people: People) -> None:  # type: ignore[no-untyped-def]
+    def test_everyone_found_encrypts(
+        self, directory: CertificateDirectory, people: People
+    ) -> None:
         plan = plan_encryption(
             message("Bob <bob@example.com>", cc="dave@example.com", bcc="leo@example.com"),
             directory=directory,
@@ -51,7 +62,7 @@ class TestDecision:
         )
         assert plan.to_dict() == {"decision": "encrypt", "missing": []}
 
-    def test_one_missing_sends_everyone_unencrypted(self, directory) -> None:  # type: ignore[no-untyped-def]
+    def test_one_missing_sends_everyone_unencrypted(self, directory: CertificateDirectory) -> None:
         plan = plan_encryption(
             message("bob@example.com, carol@example.com", bcc="erin@example.com"),
             directory=directory,
@@ -68,7 +79,7 @@ class TestDecision:
         assert plan.lookups is not None
         assert plan.lookups["erin@example.com"].rejected[0].reason == "address_mismatch"
 
-    def test_reject_policy(self, directory) -> None:  # type: ignore[no-untyped-def]
+    def test_reject_policy(self, directory: CertificateDirectory) -> None:
         plan = plan_encryption(
             message("bob@example.com, nobody@example.com"),
             directory=directory,
@@ -77,7 +88,7 @@ class TestDecision:
         assert plan.decision == "reject"
         assert [m.address for m in plan.missing] == ["nobody@example.com"]
 
-    def test_sender_without_certificate_counts(self, directory) -> None:  # type: ignore[no-untyped-def]
+    def test_sender_without_certificate_counts(self, directory: CertificateDirectory) -> None:
         plan = plan_encryption(
             message("bob@example.com", sender="carol@example.com"), directory=directory
         )
@@ -92,7 +103,7 @@ class TestDecision:
         assert plan.decision == "encrypt"
         assert plan.recipients == ("bob@example.com",)
 
-    def test_envelope_recipients_override_headers(self, directory) -> None:  # type: ignore[no-untyped-def]
+    def test_envelope_recipients_override_headers(self, directory: CertificateDirectory) -> None:
         plan = plan_encryption(
             message("carol@example.com"),
             directory=directory,
@@ -102,13 +113,13 @@ class TestDecision:
         assert plan.decision == "encrypt"
         assert plan.recipients == ("bob@example.com", "dave@example.com")
 
-    def test_two_hundred_recipients(self, directory) -> None:  # type: ignore[no-untyped-def]
+    def test_two_hundred_recipients(self, directory: CertificateDirectory) -> None:
         to = ", ".join(f"bulk{n:03d}@example.com" for n in range(1, BULK + 1))
         plan = plan_encryption(message(to, sender="bulk001@example.com"), directory=directory)
         assert plan.decision == "encrypt"
         assert len(plan.certificates) == BULK
 
-    def test_invalid_address_is_missing_not_dropped(self, directory) -> None:  # type: ignore[no-untyped-def]
+    def test_invalid_address_is_missing_not_dropped(self, directory: CertificateDirectory) -> None:
         plan = plan_encryption(
             message('bob@example.com, "x" <not an address>'), directory=directory
         )

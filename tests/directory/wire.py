@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from asn1crypto import core  # type: ignore[import-untyped]
-from asn1crypto import parser as ber_parser  # type: ignore[import-untyped]
+from asn1crypto import core  # type: ignore[import-untyped]  # no stubs
+from asn1crypto import parser as ber_parser
 from ldap3.protocol import rfc4511
 from pyasn1.codec.ber import encoder
 
@@ -22,14 +22,15 @@ NOTICE_OF_DISCONNECTION = "1.3.6.1.4.1.1466.20036"
 Tree = tuple[Any, ...]
 
 
-class _Assertion(core.Sequence):  # AttributeValueAssertion
+# AttributeValueAssertion
+class _Assertion(core.Sequence):  # type: ignore[misc]  # asn1crypto is untyped
     _fields: ClassVar[list[Any]] = [
         ("attributeDesc", core.OctetString),
         ("assertionValue", core.OctetString),
     ]
 
 
-class _Substring(core.Choice):
+class _Substring(core.Choice):  # type: ignore[misc]  # asn1crypto is untyped
     _alternatives: ClassVar[list[Any]] = [
         ("initial", core.OctetString, {"implicit": 0}),
         ("any", core.OctetString, {"implicit": 1}),
@@ -37,15 +38,15 @@ class _Substring(core.Choice):
     ]
 
 
-class _Substrings(core.SequenceOf):
+class _Substrings(core.SequenceOf):  # type: ignore[misc]  # asn1crypto is untyped
     _child_spec = _Substring
 
 
-class _SubstringFilter(core.Sequence):
+class _SubstringFilter(core.Sequence):  # type: ignore[misc]  # asn1crypto is untyped
     _fields: ClassVar[list[Any]] = [("type", core.OctetString), ("substrings", _Substrings)]
 
 
-class _MatchingRuleAssertion(core.Sequence):
+class _MatchingRuleAssertion(core.Sequence):  # type: ignore[misc]  # asn1crypto is untyped
     _fields: ClassVar[list[Any]] = [
         ("matchingRule", core.OctetString, {"implicit": 1, "optional": True}),
         ("type", core.OctetString, {"implicit": 2, "optional": True}),
@@ -54,12 +55,12 @@ class _MatchingRuleAssertion(core.Sequence):
     ]
 
 
-class Filter(core.Choice):
+class Filter(core.Choice):  # type: ignore[misc]  # asn1crypto is untyped
     """RFC 4511 §4.5.1 Filter, in asn1crypto (pyasn1 cannot decode ldap3's
     recursive definition of and/or)."""
 
 
-class _FilterSet(core.SetOf):
+class _FilterSet(core.SetOf):  # type: ignore[misc]  # asn1crypto is untyped
     _child_spec = Filter
 
 
@@ -77,15 +78,15 @@ Filter._alternatives = [
 ]
 
 
-class _Enumerated(core.Enumerated):
+class _Enumerated(core.Enumerated):  # type: ignore[misc]  # asn1crypto is untyped
     _map: ClassVar[dict[int, str]] = {number: str(number) for number in range(4)}
 
 
-class _Attributes(core.SequenceOf):
+class _Attributes(core.SequenceOf):  # type: ignore[misc]  # asn1crypto is untyped
     _child_spec = core.OctetString
 
 
-class SearchRequest(core.Sequence):
+class SearchRequest(core.Sequence):  # type: ignore[misc]  # asn1crypto is untyped
     """RFC 4511 §4.5.1 SearchRequest ([APPLICATION 3])."""
 
     class_ = 1
@@ -102,11 +103,11 @@ class SearchRequest(core.Sequence):
     ]
 
 
-class _Request(core.Choice):
+class _Request(core.Choice):  # type: ignore[misc]  # asn1crypto is untyped
     _alternatives: ClassVar[list[Any]] = [("searchRequest", SearchRequest)]
 
 
-class Message(core.Sequence):
+class Message(core.Sequence):  # type: ignore[misc]  # asn1crypto is untyped
     """An LDAPMessage carrying a SearchRequest."""
 
     _fields: ClassVar[list[Any]] = [("messageID", core.Integer), ("protocolOp", _Request)]

@@ -6,6 +6,8 @@ import pytest
 
 from mailcore.errors import MalformedInput, MalformedRecord
 from mailcore.export import export_ical, export_vcards, read_records
+from mailcore.export._export import VCardVersion
+from mailcore.export._reader import InputKind
 from mailcore.policy import policy_from_mapping
 
 POLICY = policy_from_mapping({"export": {"contacts": True, "calendar": "all"}})
@@ -33,7 +35,7 @@ def test_numbers_must_be_ascii_digits(value: str) -> None:
 
 
 @pytest.mark.parametrize("kind", ["json", "jsonl"])
-def test_deep_nesting_is_malformed_input(kind: str) -> None:
+def test_deep_nesting_is_malformed_input(kind: InputKind) -> None:
     data = b"[" * 100_000 if kind == "json" else b'{"a": ' + b"[" * 100_000 + b"\n"
     with pytest.raises(MalformedInput, match="nested too deeply"):
         list(read_records(data, kind=kind))
@@ -43,7 +45,7 @@ def test_deep_nesting_is_malformed_input(kind: str) -> None:
     ("4.0", "BDAY:00010203", "REV:09990405T060708Z"),
     ("3.0", "BDAY:0001-02-03", "REV:0999-04-05T06:07:08Z"),
 ])  # fmt: skip
-def test_early_years_keep_four_digits(version: str, bday: str, rev: str) -> None:
+def test_early_years_keep_four_digits(version: VCardVersion, bday: str, rev: str) -> None:
     # ISO 8601 / RFC 6350 §4.3: YYYY is four digits; C's strftime %Y is not.
     record = {
         "FirstName": "A",

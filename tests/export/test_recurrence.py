@@ -14,7 +14,7 @@ from typing import Any
 
 import icalendar
 import pytest
-from dateutil.rrule import rrulestr
+from dateutil.rrule import rrulestr  # type: ignore[import-untyped]  # no stubs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -64,13 +64,16 @@ def _actual(data: bytes) -> tuple[set[datetime], dict[datetime, datetime]]:
     dated = not isinstance(start, datetime)
     if dated:  # dateutil expands datetimes: a DATE start is midnight, read back as dates
         start = datetime.combine(start, datetime.min.time())
-    rule = rrulestr(master["RRULE"].to_ical().decode(), dtstart=start)
+    recur = master["RRULE"]
+    assert isinstance(recur, icalendar.vRecur)  # one RRULE property
+    rule = rrulestr(recur.to_ical().decode(), dtstart=start)
     instances: set[datetime | date] = {i.date() if dated else i for i in rule}
     for group in (
         master.get("EXDATE", [])
         if isinstance(master.get("EXDATE"), list)
         else ([master["EXDATE"]] if "EXDATE" in master else [])
     ):
+        assert isinstance(group, icalendar.vDDDLists)
         for item in group.dts:
             instances.discard(item.dt)
     moved = {}

@@ -15,15 +15,15 @@ WHOLE = (
 
 
 def test_whole_file_reads() -> None:
-    assert [r["UID"] for r in read_records(WHOLE, kind="ics")] == ["a"]
+    assert [r["UID"] for r in read_records(WHOLE, kind="ical")] == ["a"]
 
 
 @pytest.mark.parametrize("cut", [b"END:VEVENT\r\nEND:VCALENDAR\r\n", b"END:VCALENDAR\r\n"])
 def test_truncated_file_is_refused(cut: bytes) -> None:
     with pytest.raises(MalformedInput, match="never closed"):
-        list(read_records(WHOLE[: -len(cut)], kind="ics"))
+        list(read_records(WHOLE[: -len(cut)], kind="ical"))
 
 
 def test_end_without_begin_is_refused() -> None:
     with pytest.raises(MalformedInput, match="without its BEGIN"):
-        list(read_records(WHOLE.replace(b"BEGIN:VEVENT\r\n", b""), kind="ics"))
+        list(read_records(WHOLE.replace(b"BEGIN:VEVENT\r\n", b""), kind="ical"))

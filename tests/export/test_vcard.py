@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 import pytest
 
 from mailcore.errors import MalformedRecord
 from mailcore.export import export_vcard
+from mailcore.export._export import VCardVersion
 from mailcore.policy import ExportPolicy
 from tests.export.oracle import check_lines, unfold_lines
 
@@ -17,8 +19,8 @@ NOW = datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
 JPEG = base64.b64encode(b"\xff\xd8\xff\xe0" + b"\0" * 40).decode()
 
 
-def _lines(record: dict[str, object], version: str = "3.0") -> list[str]:
-    data = export_vcard(record, ALL, version=version, now=NOW)  # type: ignore[arg-type]
+def _lines(record: Mapping[str, object], version: VCardVersion = "3.0") -> list[str]:
+    data = export_vcard(record, ALL, version=version, now=NOW)
     check_lines(data)
     return unfold_lines(data)
 

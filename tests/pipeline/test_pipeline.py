@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TypedDict, Unpack
 
 import pytest
+from cryptography import x509
 
 from mailcore import DirectoryUnavailable, EncryptionRefused, MessageRefused
-from mailcore.directory import LdapDirectory
+from mailcore.directory import CertificateDirectory, LdapDirectory
 from mailcore.marking import read_marking
-from mailcore.pipeline import MemoryKeyStore, Pipeline
+from mailcore.pipeline import KeyStore, MemoryKeyStore, Pipeline
 from mailcore.policy import Policy, policy_from_mapping
 from mailcore.smime import decrypt_message, verify_message
 from tests.pipeline.conftest import CONTRACTOR, JO, PLANNING, SAM, World, message
@@ -19,15 +22,25 @@ from tests.smime.conftest import run_openssl
 from tests.utils import split_message
 
 
-def policy(**sections: dict[str, object]) -> Policy:
+def policy(**sections: Mapping[str, object]) -> Policy:
     return policy_from_mapping(sections)
 
 
-def pipeline(world: World, settings: Policy, **options: object) -> Pipeline:
+class _PipelineOptions(TypedDict, total=False):
+    """The keyword arguments of Pipeline."""
+
+    directory: CertificateDirectory | None
+    keys: KeyStore | None
+    trust: Sequence[x509.Certificate] | None
+    crls: Sequence[x509.CertificateRevocationList]
+    base: str | Path | None
+
+
+def pipeline(world: World, settings: Policy, **options: Unpack[_PipelineOptions]) -> Pipeline:
     options.setdefault("directory", world.file_directory())
     options.setdefault("keys", world.keys())
     options.setdefault("trust", [world.identities[JO].chain[0]])
-    return Pipeline(settings, **options)  # type: ignore[arg-type]
+    return Pipeline(settings, **options)
 
 
 SIGN_ENCRYPT = {"sign": True, "encrypt": True}
@@ -73,7 +86,7 @@ class TestOutbound:
         # Each recipient (and the sender) can decrypt; the content verifies.
         for address in (PLANNING, SAM, JO):
             identity = world.identities[address]
-            opened = decrypt_message(result.message, identity.key, identity.certificate)  # type: ignore[arg-type]
+            opened = decrypt_message(result.message, identity.key, identity.certificate)
             # the decrypted entity has no From field: the sender is checked elsewhere
             verdict = verify_message(
                 opened.content, trust=[world.identities[JO].chain[0]], check_sender=False
@@ -142,7 +155,7 @@ class TestOutbound:
         assert result.report.to_dict()["encryption"]["decision"] == "encrypt"
         with pytest.raises(Exception):  # noqa: B017 (the sender holds no recipient key)
             jo = world.identities[JO]
-            decrypt_message(result.message, jo.key, jo.certificate)  # type: ignore[arg-type]
+            decrypt_message(result.message, jo.key, jo.certificate)
 
     def test_reply_inherits_marking(self, world: World) -> None:
         original = (

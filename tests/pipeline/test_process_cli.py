@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 from mailcore.demo._pipeline_demo import PASSWORD
@@ -14,7 +15,9 @@ from tests.slapd import free_port
 ENV = {"MAILCORE_DEMO_KEY_PASSWORD": PASSWORD}
 
 
-def run(world: World, *args: str | Path, policy: Path | None = None):  # type: ignore[no-untyped-def]
+def run(
+    world: World, *args: str | Path, policy: Path | None = None
+) -> subprocess.CompletedProcess[bytes]:
     return run_cli("--policy", policy or world.folder / "policy.toml", "process", *args, env=ENV)
 
 
@@ -124,9 +127,7 @@ def test_folder_refusal_outranks_malformed_input(world: World, tmp_path: Path) -
     assert [p.name for p in outbox.iterdir()] == ["a.eml"]
 
 
-def test_folder_write_failure_is_reported_and_the_rest_go_on(
-    world: World, tmp_path: Path
-) -> None:
+def test_folder_write_failure_is_reported_and_the_rest_go_on(world: World, tmp_path: Path) -> None:
     inbox, outbox = tmp_path / "in", tmp_path / "out"
     inbox.mkdir()
     for name in ("a.eml", "b.eml", "c.eml"):

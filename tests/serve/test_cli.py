@@ -8,7 +8,10 @@ import signal
 import socket
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+
+import pytest
 
 from mailcore.cli import main
 from mailcore.demo._pipeline_demo import PASSWORD
@@ -52,19 +55,21 @@ def test_flags_override_the_policy(world: World, sink: Sink, tmp_path: Path) -> 
     assert [r["direction"] for r in records if r["event"] == "message"] == ["outbound"]
 
 
-def test_bad_listen_address(capsys) -> None:  # type: ignore[no-untyped-def]
+def test_bad_listen_address(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["serve", "--listen", "nowhere"]) == 2
     error = capsys.readouterr().err
     assert error.count("\n") == 1 and "serve.listen must be HOST:PORT" in error
 
 
-def test_unknown_serve_key(write_policy, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_unknown_serve_key(
+    write_policy: Callable[[str], Path], capsys: pytest.CaptureFixture[str]
+) -> None:
     path = write_policy("[serve]\nlisten_port = 25\n")
     assert main(["--policy", str(path), "serve"]) == 2
     assert "unknown key 'listen_port' in [serve]" in capsys.readouterr().err
 
 
-def test_port_in_use(capsys) -> None:  # type: ignore[no-untyped-def]
+def test_port_in_use(capsys: pytest.CaptureFixture[str]) -> None:
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
@@ -75,6 +80,6 @@ def test_port_in_use(capsys) -> None:  # type: ignore[no-untyped-def]
     assert "address already in use" in error and "Traceback" not in error
 
 
-def test_bad_max_sessions(capsys) -> None:  # type: ignore[no-untyped-def]
+def test_bad_max_sessions(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["serve", "--max-sessions", "0"]) == 2
     assert "--max-sessions must be 1 or more" in capsys.readouterr().err

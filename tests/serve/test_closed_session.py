@@ -57,7 +57,10 @@ def _envelope() -> Envelope:
 def _call(running: FilterThread, server: _FakeSession) -> str:
     handler = _Handler(running.filter)
     session = Session(loop=running.loop)
-    session.peer = ("127.0.0.1", 1)
+    # aiosmtpd annotates peer as str, but stores the transport's peername,
+    # (host, port), as here.
+    session.peer = ("127.0.0.1", 1)  # type: ignore[assignment]
+    # server is a stand-in for aiosmtpd's SMTP (only what _Handler reads).
     coroutine = handler.handle_DATA(server, session, _envelope())  # type: ignore[arg-type]
     return asyncio.run_coroutine_threadsafe(coroutine, running.loop).result(timeout=30)
 

@@ -42,7 +42,7 @@ class TestOutbound:
         assert BODY.encode() not in received.data  # encrypted on the wire
         for address in (PLANNING, SAM, JO):
             identity = world.identities[address]
-            opened = decrypt_message(received.data, identity.key, identity.certificate)  # type: ignore[arg-type]
+            opened = decrypt_message(received.data, identity.key, identity.certificate)
             verdict = verify_message(
                 opened.content, trust=[world.identities[JO].chain[0]], check_sender=False
             )

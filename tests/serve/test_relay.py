@@ -76,7 +76,7 @@ class TestRelay:
 
     def test_connection_reused(self, any_sink: Sink) -> None:
         async def three(relay: Relay) -> list[str]:
-            outcomes = []
+            outcomes: list[str] = []
             for number in range(3):
                 result = await relay.send(JO, [PLANNING], make_message(number))
                 outcomes.append(result.outcome)
@@ -162,9 +162,13 @@ class TestRelay:
         calls: list[str] = []
         sink.refuse[SAM] = "550 5.1.1 No such user"
 
+        def commit(number: str) -> bool:
+            calls.append(number)
+            return False  # falsy, as list.append's None was: asked, then withdrawn
+
         async def two(relay: Relay) -> None:
-            await relay.send(JO, [SAM], make_message(8), on_commit=lambda: calls.append("8"))
-            await relay.send(JO, [PLANNING], make_message(9), on_commit=lambda: calls.append("9"))
+            await relay.send(JO, [SAM], make_message(8), on_commit=lambda: commit("8"))
+            await relay.send(JO, [PLANNING], make_message(9), on_commit=lambda: commit("9"))
 
         on_loop(two, sink.port)
         assert calls == ["9"]

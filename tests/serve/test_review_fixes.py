@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
+from typing import BinaryIO
 
 import pytest
 
-from mailcore.serve import ContentFilter, Relay
+from mailcore.serve import ContentFilter, Relay, RelayResult
 from tests.pipeline.conftest import PLANNING, World
 from tests.serve.conftest import (
     JO,
@@ -21,10 +22,10 @@ from tests.serve.conftest import (
 )
 
 
-def _reply(stream: socket.SocketIO | object) -> list[bytes]:
+def _reply(stream: BinaryIO) -> list[bytes]:
     lines: list[bytes] = []
     while True:
-        line = stream.readline()  # type: ignore[attr-defined]
+        line = stream.readline()
         if not line:
             return [*lines, b"<EOF>"]
         lines.append(line.rstrip(b"\r\n"))
@@ -99,8 +100,8 @@ class _Hop:
         writer.close()
 
 
-def _with_hop(hop: _Hop, scenario):  # type: ignore[no-untyped-def]
-    async def main():  # type: ignore[no-untyped-def]
+def _with_hop(hop: _Hop, scenario: Callable[[Relay], Awaitable[RelayResult]]) -> RelayResult:
+    async def main() -> RelayResult:
         server = await asyncio.start_server(hop.handle, "127.0.0.1", 0)
         relay = Relay("127.0.0.1", server.sockets[0].getsockname()[1], timeout=3, max_idle=5)
         try:
@@ -117,7 +118,7 @@ def _with_hop(hop: _Hop, scenario):  # type: ignore[no-untyped-def]
 def test_every_idle_connection_closed_by_the_hop_costs_no_deferral() -> None:
     hop = _Hop()
 
-    async def scenario(relay: Relay):  # type: ignore[no-untyped-def]
+    async def scenario(relay: Relay) -> RelayResult:
         first = await asyncio.gather(
             *(relay.send(JO, [PLANNING], b"Subject: %d\r\n\r\nx\r\n" % n) for n in range(3))
         )
@@ -138,7 +139,7 @@ def test_a_refused_greeting_defers_the_message(greeting: bytes) -> None:
     # The next hop is unusable, the message is not at fault: the MTA keeps it.
     hop = _Hop(greeting)
 
-    async def scenario(relay: Relay):  # type: ignore[no-untyped-def]
+    async def scenario(relay: Relay) -> RelayResult:
         return await relay.send(JO, [PLANNING], b"Subject: x\r\n\r\nx\r\n")
 
     result = _with_hop(hop, scenario)
@@ -147,7 +148,7 @@ def test_a_refused_greeting_defers_the_message(greeting: bytes) -> None:
     assert hop.delivered == 0
 
 
-def _session(port: int) -> tuple[socket.socket, object]:
+def _session(port: int) -> tuple[socket.socket, BinaryIO]:
     client = socket.create_connection(("127.0.0.1", port), timeout=10)
     stream = client.makefile("rb")
     assert _reply(stream)[0].startswith(b"220")
@@ -156,7 +157,7 @@ def _session(port: int) -> tuple[socket.socket, object]:
     return client, stream
 
 
-def _say(client: socket.socket, stream: object, command: str) -> bytes:
+def _say(client: socket.socket, stream: BinaryIO, command: str) -> bytes:
     client.sendall(command.encode() + b"\r\n")
     return _reply(stream)[-1]
 

@@ -28,7 +28,11 @@ def _walk(part: Message) -> int:
     if part.is_multipart() and part.get_content_type() != "message/rfc822":
         payload = part.get_payload()
         assert isinstance(payload, list)
-        return sum(_walk(p) for p in payload)
+        total = 0
+        for item in payload:
+            assert isinstance(item, Message)
+            total += _walk(item)
+        return total
     if part.get_content_type() == "message/rfc822":
         return _raw_body_len(part)
     attachment = (
@@ -45,6 +49,7 @@ def _walk(part: Message) -> int:
 def _raw_body_len(part: Message) -> int:
     inner = part.get_payload()
     assert isinstance(inner, list)
+    assert isinstance(inner[0], Message)
     return len(inner[0].as_bytes())
 
 
@@ -53,7 +58,7 @@ _BLOB = st.binary(min_size=0, max_size=3000)
 
 @settings(max_examples=80)
 @given(
-    text=st.text(alphabet=st.characters(codec="ascii", exclude_categories=("Cc",)), max_size=200),
+    text=st.text(alphabet=st.characters(codec="ascii", exclude_categories=["Cc"]), max_size=200),
     blobs=st.lists(st.tuples(_BLOB, st.sampled_from(["attachment", "inline"])), max_size=4),
     nested=st.booleans(),
 )

@@ -137,7 +137,7 @@ class _Recording(cf.ThreadPoolExecutor):
         super().__init__(1)
         self.calls: list[tuple[object, ...]] = []
 
-    def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def submit(self, fn, /, *args, **kwargs):
         self.calls.append(args)
         return super().submit(fn, *args, **kwargs)
 

@@ -85,4 +85,6 @@ def test_layouts_agree_with_the_corpus(
         assert counts == sorted(counts)
     else:
         assert got == expected
-    assert got["all"][2] > 900_000  # ~75 real attachments, about 0.9 MB
+    attachments = got["all"][2]
+    assert attachments is not None
+    assert attachments > 900_000  # ~75 real attachments, about 0.9 MB

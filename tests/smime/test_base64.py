@@ -42,7 +42,7 @@ def test_lengths_at_line_and_block_edges(size: int) -> None:
     data = bytes(range(256)) * (size // 256 + 1)
     data = data[:size]
     assert base64_lines(data) == _expected(data, b"\r\n")
-    halves = [data[: size // 3], memoryview(data)[size // 3 :]]
+    halves: list[bytes | memoryview] = [data[: size // 3], memoryview(data)[size // 3 :]]
     assert b"".join(base64_blocks(halves)) == _expected(data, b"\r\n")
 
 

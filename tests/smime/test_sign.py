@@ -11,14 +11,17 @@ import base64
 import re
 from datetime import UTC, datetime
 from email.message import EmailMessage
+from typing import Any, TypedDict, Unpack
 
 import pytest
-from asn1crypto import cms
+from asn1crypto import cms  # type: ignore[import-untyped]  # no stubs
+from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, x25519
 from cryptography.hazmat.primitives.serialization import Encoding
 from hypothesis import given
 from hypothesis import strategies as st
 
+from mailcore._message import MessageInput
 from mailcore.errors import KeyLoadError, UnsupportedAlgorithm
 from mailcore.smime._algorithms import (
     MAILCORE_CAPABILITIES,
@@ -28,7 +31,7 @@ from mailcore.smime._algorithms import (
 from mailcore.smime._mime import find_signed_parts, make_seven_bit, split_entity
 from mailcore.smime._signed import sign_message, signed_data
 from mailcore.smime._verify import verify_message
-from mailcore.smime.pki import Identity, TestPKI
+from mailcore.smime.pki import Identity, KeyType, TestPKI
 
 MESSAGE = (
     b"From: Alice <alice@example.com>\r\n"
@@ -43,7 +46,7 @@ MESSAGE = (
 OUTER = MESSAGE.split(b"MIME-Version")[0]
 _DER = Encoding.DER
 
-KINDS = ["rsa2048", "p256", "p384", "p521", "ed25519"]
+KINDS: list[KeyType] = ["rsa2048", "p256", "p384", "p521", "ed25519"]
 DIGESTS = ["sha256", "sha384", "sha512"]
 MICALG = {"sha256": "sha-256", "sha384": "sha-384", "sha512": "sha-512"}
 
@@ -57,7 +60,19 @@ def signers(pki: TestPKI, alice: Identity) -> dict[str, Identity]:
     return made
 
 
-def _sign(identity: Identity, message: bytes = MESSAGE, **options: object) -> bytes:
+class _SignOptions(TypedDict, total=False):
+    """The keyword options of sign_message that the tests pass through _sign."""
+
+    opaque: bool
+    digest: str
+    pss: bool
+    encryption_certificate: x509.Certificate | None
+    signing_time: datetime | None
+
+
+def _sign(
+    identity: Identity, message: MessageInput = MESSAGE, **options: Unpack[_SignOptions]
+) -> bytes:
     return sign_message(
         message,
         identity.key,
@@ -75,7 +90,7 @@ def _cms(signed: bytes) -> cms.ContentInfo:
     return cms.ContentInfo.load(base64.b64decode(body))
 
 
-def _attributes(info: cms.ContentInfo) -> dict[str, object]:
+def _attributes(info: cms.ContentInfo) -> dict[str, Any]:
     signer = info["content"]["signer_infos"][0]
     return {a["type"].native: a["values"] for a in signer["signed_attrs"]}
 

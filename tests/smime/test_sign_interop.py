@@ -16,7 +16,7 @@ import base64
 from pathlib import Path
 
 import pytest
-from asn1crypto import cms
+from asn1crypto import cms  # type: ignore[import-untyped]  # no stubs
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -43,7 +43,7 @@ ENTITY = b"Content-Type: text/plain; charset=us-ascii\r\n\r\nSigned by OpenSSL.\
 def identities(pki: TestPKI, alice: Identity) -> dict[str, Identity]:
     made = {"rsa2048": alice}
     for kind in ("p256", "p384", "p521", "ed25519"):
-        made[kind] = pki.issue("alice@example.com", kind)  # type: ignore[arg-type]
+        made[kind] = pki.issue("alice@example.com", kind)
     return made
 
 
