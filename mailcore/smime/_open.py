@@ -77,8 +77,18 @@ class OpenedMessage:
 
     @property
     def signed(self) -> bool:
-        """True when a verified signature is among the layers."""
-        return any(layer.kind == "signed" and layer.ok for layer in self.layers)
+        """True when a valid signature covers the final content.
+
+        Each layer covers everything inside it, so that is: every layer
+        opened and one of them is a verified signature.  A valid outer
+        signature (anyone's) around an inner one that failed covers nothing
+        that is released, so it does not count.
+        """
+        return (
+            self.message is not None
+            and self.ok
+            and any(layer.kind == "signed" for layer in self.layers)
+        )
 
     @property
     def encrypted(self) -> bool:
