@@ -136,7 +136,7 @@ class TestStrictMailboxes:
                 st.lists(
                     st.from_regex(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,8}", fullmatch=True),
                     max_size=3,
-                ),  # fmt: skip
+                ),
                 st.from_regex(r"[a-z0-9]{1,8}(\.[a-z0-9]{1,8}){0,2}", fullmatch=True),
                 st.from_regex(r"[a-z0-9]{1,8}(\.[a-z0-9]{1,8}){1,2}", fullmatch=True),
             ),
