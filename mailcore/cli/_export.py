@@ -10,13 +10,12 @@ stderr in one warning line.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
-from mailcore.cli._runtime import EXIT_OK, UsageError, _atomic
+from mailcore.cli._runtime import EXIT_OK, UsageError, open_output
 from mailcore.policy import Policy
 
 # The export code is imported when the command runs, so that other commands
@@ -89,16 +88,8 @@ def _run(args: argparse.Namespace, write: Any) -> int:
 
     records = read_records(_source(args.input), kind=_FORMATS[args.input_format])  # type: ignore[arg-type]
     summary: ExportSummary
-    if args.output is None or args.output == "-":
-        out: IO[bytes] = sys.stdout.buffer
-        summary = write(records, out)
-        out.flush()
-    else:
-        target = Path(os.path.realpath(args.output))
-        if target.is_dir():
-            raise UsageError(f"{args.output} is a folder; -o needs a file")
-        with _atomic(target) as handle:
-            summary = write(records, handle)
+    with open_output(args.output) as handle:  # the one writer of every -o
+        summary = write(records, handle)
     if summary.unknown_keys:
         keys = ", ".join(f"{key} ({count})" for key, count in summary.unknown_keys[:20])
         more = " ..." if len(summary.unknown_keys) > 20 else ""

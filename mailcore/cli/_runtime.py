@@ -15,7 +15,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from mailcore.errors import MailcoreError, MalformedInput, ServiceUnavailable
 
@@ -121,24 +121,49 @@ def _atomic(target: Path) -> Iterator[Any]:
         raise
 
 
-def write_output(data: bytes, path: str | None) -> None:
-    """Write a result to ``-o FILE`` (whole or not at all) or stdout.
+@contextmanager
+def open_output(path: str | None) -> Iterator[IO[bytes]]:
+    """Where ``-o FILE`` (or ``--report FILE``) output goes, whole or not at all.
 
-    A symbolic link is followed (its target is replaced); a device, FIFO or
-    other special file is written in place, as a redirection would.
+    * none or ``-``: stdout;
+    * the process's own stdout under another name (``/dev/stdout``,
+      ``/proc/self/fd/1``): stdout, written in place, so that a shell's
+      ``>>`` keeps what the file held;
+    * a device, FIFO or other special file: written in place, as a shell
+      redirection would (never replaced by a regular file: as root,
+      ``-o /dev/null`` must not replace /dev/null);
+    * a folder: a usage error;
+    * anything else (a symbolic link is followed): a temporary file beside
+      it that replaces it only when complete.
     """
-    if path is None or path == "-":
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
+    if path is None or path == "-" or _is_stdout(path):
+        out = sys.stdout.buffer
+        yield out
+        out.flush()
         return
     target = Path(os.path.realpath(path))
     if target.exists() and not target.is_file():
         if target.is_dir():
             raise UsageError(f"{path} is a folder; -o needs a file")
         with target.open("wb") as handle:
-            handle.write(data)
+            yield handle
         return
     with _atomic(target) as handle:
+        yield handle
+
+
+def _is_stdout(path: str) -> bool:
+    try:
+        named, own = os.stat(path), os.fstat(sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # no such file, or no real stdout
+        return False
+    return (named.st_dev, named.st_ino) == (own.st_dev, own.st_ino)
+
+
+def write_output(data: bytes, path: str | None) -> None:
+    """Write a result to ``-o FILE`` (whole or not at all) or stdout (see
+    :func:`open_output`)."""
+    with open_output(path) as handle:
         handle.write(data)
 
 
