@@ -67,7 +67,7 @@ demo: $(STAMP)
 # The inner loop: formatting, lint, types (library, tests, benchmarks) and
 # the tests that need no server and take no seconds each.
 check: lint
-	$(PY) -m pytest -q -m "not integration and not slow"
+	HYPOTHESIS_PROFILE=quick $(PY) -m pytest -q -n 2 -m "not integration and not slow"
 
 # The full run (CI): everything `check` does, then every test, the
 # conformance vectors and a smoke run of the benchmarks.

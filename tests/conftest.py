@@ -18,6 +18,13 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
     print_blob=True,
 )
+# `make check`: the same properties with fewer examples (the full run,
+# `make test`, keeps 200).
+settings.register_profile(
+    "quick",
+    parent=settings.get_profile("mailcore"),
+    max_examples=25,
+)
 settings.register_profile(
     "thorough",
     parent=settings.get_profile("mailcore"),
@@ -61,8 +68,17 @@ INTEGRATION_FIXTURES = frozenset(
 )
 
 
+# Whole folders and modules of slow tests (other slow tests carry
+# @pytest.mark.slow themselves): every serve test starts `mailcore serve`
+# with its worker processes and SMTP sinks; PKITS validates 224 paths.
+SLOW_PATHS = ("tests/serve/", "tests/smime/test_pkits.py")
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every test that uses an integration fixture as ``integration``."""
+    """Mark tests that use an integration fixture, and those under SLOW_PATHS."""
     for item in items:
         if INTEGRATION_FIXTURES.intersection(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.integration)
+        where = Path(str(item.path)).resolve().relative_to(REPO_ROOT).as_posix()
+        if where.startswith(SLOW_PATHS):
+            item.add_marker(pytest.mark.slow)

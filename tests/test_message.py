@@ -211,6 +211,7 @@ class TestAllAddresses:
             max_size=5,
         )
     )
+    @pytest.mark.slow
     def test_generated_lists(self, mailboxes: list[tuple[str, str]]) -> None:
         from email.utils import getaddresses
 

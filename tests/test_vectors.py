@@ -15,6 +15,7 @@ CASES = load_suites()
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+@pytest.mark.slow
 def test_vector(case: VectorCase) -> None:
     outcome = run_case(case)
     assert outcome.passed, f"{case.id}: {outcome.problem}"

@@ -280,6 +280,7 @@ class TestUsage:
         ],
         ids=["nothing", "unknown-command", "no-action", "unknown-action", "unknown-flag"],
     )
+    @pytest.mark.slow
     def test_usage_errors(self, args: tuple[str, ...]) -> None:
         assert_usage_error(run(*args))
 
@@ -329,6 +330,7 @@ class TestPolicyFile:
 
 
 class TestVectors:
+    @pytest.mark.slow
     def test_last_line(self) -> None:
         result = run("vectors", "run")
         lines = result.stdout.decode().splitlines()
@@ -451,6 +453,7 @@ class TestOutputTargets:
 
 
 @pytest.mark.parametrize("argument", ["not an address", "alice", "@example.com", "a@b@c"])
+@pytest.mark.slow
 def test_directory_lookup_refuses_what_is_not_an_address(argument: str) -> None:
     from tests.cli.test_smime_cli import assert_one_line_error, run
 

@@ -101,6 +101,7 @@ def test_html_escapes_paths(tmp_path: Path) -> None:
     assert "<b>x&y" not in text and "&lt;b&gt;x&amp;y" in text
 
 
+@pytest.mark.slow
 def test_list_file_check_and_policy(boxes: Path, tmp_path: Path) -> None:
     listing = tmp_path / "list.txt"
     listing.write_text(f"# mailboxes\n{boxes / 'org' / 'alice'}\n\n{boxes / 'org' / 'bob'}\n")
@@ -117,6 +118,7 @@ def test_list_file_check_and_policy(boxes: Path, tmp_path: Path) -> None:
     assert fine.returncode == 0, fine.stderr
 
 
+@pytest.mark.slow
 def test_errors(boxes: Path, tmp_path: Path) -> None:
     missing = run("size", tmp_path / "nope")
     assert missing.returncode == 2
@@ -139,6 +141,7 @@ def test_errors(boxes: Path, tmp_path: Path) -> None:
     assert down.returncode == 3 and b"unavailable" in down.stderr
 
 
+@pytest.mark.slow
 def test_dask_scheduler(boxes: Path) -> None:
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(

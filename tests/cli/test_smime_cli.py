@@ -78,6 +78,7 @@ def test_tampered_signature_exits_1_and_writes_nothing(signed: Path, tmp_path: P
     assert not content.exists()
 
 
+@pytest.mark.slow
 def test_untrusted_root(signed: Path) -> None:
     result = run("smime", "verify", "--trust", PKI / "issuing-ca.crt.pem", signed)
     # Trusting only the issuing CA is a valid anchor too; an unrelated one is not.
@@ -93,6 +94,7 @@ def test_unsigned_message_is_malformed_input(tmp_path: Path) -> None:
     assert_one_line_error(run("smime", "verify", "--trust", PKI / "root-ca.crt.pem", source), 2)
 
 
+@pytest.mark.slow
 def test_encrypt_then_decrypt_with_pkcs12(signed: Path, tmp_path: Path) -> None:
     encrypted = tmp_path / "enc.eml"
     result = run(
@@ -116,6 +118,7 @@ def test_encrypt_then_decrypt_with_pkcs12(signed: Path, tmp_path: Path) -> None:
     assert check.returncode == 0, check.stdout
 
 
+@pytest.mark.slow
 def test_wrong_key_is_one_clear_line_exit_1(signed: Path, tmp_path: Path) -> None:
     encrypted = tmp_path / "enc.eml"
     run("smime", "encrypt", "--recipient", PKI / "bob-p256.crt.pem", signed, "-o", encrypted)
@@ -154,6 +157,7 @@ def test_expired_recipient_is_refused(tmp_path: Path) -> None:
     assert not out.exists()
 
 
+@pytest.mark.slow
 def test_policy_cipher_is_the_default_and_the_command_line_wins(tmp_path: Path) -> None:
     source = tmp_path / "m.eml"
     source.write_bytes(MESSAGE)

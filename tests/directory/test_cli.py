@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.cli.test_smime_cli import assert_one_line_error, run
 from tests.directory.conftest import BASE_DN, People
 from tests.slapd import ROOT_PASSWORD, Slapd, free_port
@@ -19,6 +21,7 @@ def policy(tmp_path: Path, body: str) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_lookup_over_ldap(slapd: Slapd, people: People, tmp_path: Path) -> None:
     file = policy(
         tmp_path,

@@ -83,6 +83,7 @@ def test_server_stopped_mid_run_then_back(own_slapd: Slapd, people: People) -> N
         assert report["dave@example.com"].certificate == people.ids["dave"].certificate
 
 
+@pytest.mark.slow
 def test_server_that_never_answers(silent_server: int) -> None:
     url = f"ldap://127.0.0.1:{silent_server}"
     with LdapDirectory([url], base_dn=BASE_DN, connect_timeout=1, search_timeout=1) as ldap:
@@ -93,6 +94,7 @@ def test_server_that_never_answers(silent_server: int) -> None:
     assert elapsed < 4, f"gave up after {elapsed:.1f} s, the timeout is 1 s"
 
 
+@pytest.mark.slow
 def test_never_answering_server_with_policy_that_allows_plaintext(silent_server: int) -> None:
     url = f"ldap://127.0.0.1:{silent_server}"
     policy = SmimePolicy(on_directory_error="send_unencrypted")

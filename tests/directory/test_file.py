@@ -152,6 +152,7 @@ class TestFilter:
         )
 
     @given(st.text())
+    @pytest.mark.slow
     def test_escaped_value_has_no_bare_specials(self, value: str) -> None:
         escaped = escape_filter_value(value)
         assert not re.search(r"[*()\x00]", escaped)

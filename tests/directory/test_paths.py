@@ -78,6 +78,7 @@ def _path_of(name: str) -> tuple[x509.Certificate, list[x509.Certificate]] | Non
 
 
 @pytest.mark.parametrize("name", _names())
+@pytest.mark.slow
 def test_fast_answer_is_never_other_than_the_full_one(name: str) -> None:
     path = _path_of(name)
     if path is None:

@@ -218,6 +218,7 @@ class TestReader:
 
     @settings(max_examples=80, deadline=None)
     @given(message_ids, entries, st.data())
+    @pytest.mark.slow
     def test_truncated_never_completes_nor_crashes(
         self,
         message_id: int,
@@ -232,6 +233,7 @@ class TestReader:
 
     @settings(max_examples=150, deadline=None)
     @given(message_ids, entries, st.data())
+    @pytest.mark.slow
     def test_garbled_is_unavailable_or_clean(
         self,
         message_id: int,

@@ -378,6 +378,7 @@ class TestScriptedFaults:
             assert ldap.fetch(["alice@example.com"])
         assert server.connections == 2  # but the connection was not trusted again
 
+    @pytest.mark.slow
     def test_half_an_answer_then_silence(
         self, scripted: Callable[[Script], ScriptedServer], people: People
     ) -> None:

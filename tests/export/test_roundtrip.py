@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import icalendar
+import pytest
 import vobject  # type: ignore[import-untyped]  # no stubs
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -115,6 +116,7 @@ def _check_vobject(data: bytes, records: list[dict[str, Any]]) -> None:
 
 @settings(max_examples=60)
 @given(st.lists(events(), min_size=1, max_size=5, unique_by=lambda r: r["UID"]))
+@pytest.mark.slow
 def test_events_parse_back_with_icalendar_and_vobject(records: list[dict[str, Any]]) -> None:
     data = b"".join(export_ical(records, ALL, now=NOW))
     check_lines(data)
@@ -164,6 +166,7 @@ def _vcard_expected(record: dict[str, Any]) -> dict[str, Any]:
 
 @settings(max_examples=80)
 @given(st.lists(contacts(), min_size=1, max_size=5))
+@pytest.mark.slow
 def test_vcards_parse_back_with_vobject(records: list[dict[str, Any]]) -> None:
     data = b"".join(export_vcards(records, ALL, now=NOW))
     check_lines(data)
@@ -214,6 +217,7 @@ def test_vcards_parse_back_with_vobject(records: list[dict[str, Any]]) -> None:
 
 @settings(max_examples=40)
 @given(st.lists(contacts(), min_size=1, max_size=4), st.sampled_from(["3.0", "4.0"]))
+@pytest.mark.slow
 def test_vcard_and_ical_reexport_is_stable(records: list[dict[str, Any]], version: str) -> None:
     # .vcf -> records -> .vcf gives the same bytes (the reader inverts the writer).
     from mailcore.export import read_records

@@ -123,6 +123,7 @@ class TestApply:
         st.sampled_from(["Do Not Forward", "Encrypt-Only", "No Restriction"]),
         st.sampled_from([b"\r\n", b"\n"]),
     )
+    @pytest.mark.slow
     def test_only_the_template_field_changes(
         self, fields: list[str], body: bytes, template: str, linesep: bytes
     ) -> None:

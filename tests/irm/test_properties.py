@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -114,6 +115,7 @@ def test_decisions_are_monotone(license: LicenseView, more: MailAction, now: dat
 
 
 @given(licenses(action_sets()), st.integers(0, 10**6))
+@pytest.mark.slow
 def test_expired_never_grants(license: LicenseView, after_ms: int) -> None:
     assume(license.expires is not None)
     assert license.expires is not None
@@ -137,6 +139,7 @@ def test_owner_flag_never_widens(license: LicenseView) -> None:
 
 
 @given(st.lists(labels(), max_size=3, unique_by=lambda label: label.label_id))
+@pytest.mark.slow
 def test_labels_write_then_read_is_identity(written: list) -> None:  # type: ignore[type-arg]
     header = format_msip_labels(written)
     reading = parse_msip_labels(header, strict=True)

@@ -9,6 +9,7 @@ including subjects that sit right at the edge of the shortcut.
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
@@ -72,6 +73,7 @@ def test_reading_an_unmarked_message_matches_the_general_reading(
 
 
 @given(markings_2024(), _ONE_LINE)
+@pytest.mark.slow
 def test_a_marked_message_is_never_taken_for_unmarked(marking: Marking, subject: str) -> None:
     data = _message([subject], "\r\n", header=marking.header_value())
     reading = read_marking(data)
@@ -82,6 +84,7 @@ def test_a_marked_message_is_never_taken_for_unmarked(marking: Marking, subject:
 @given(_SUBJECTS, st.one_of(st.none(), markings_2024()), _LINESEPS)
 @example("Budget planning  \t", None, "\r\n")
 @example("", None, "\r\n")
+@pytest.mark.slow
 def test_rewriting_a_subject_matches_the_general_way(
     subject: str, marking: Marking | None, linesep: str
 ) -> None:

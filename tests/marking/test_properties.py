@@ -72,6 +72,7 @@ def _writable(marking: Marking) -> bool:
 
 
 @given(markings_2024(), st.booleans(), LINESEPS)
+@pytest.mark.slow
 def test_header_round_trip_2024(marking: Marking, fold: bool, linesep: str) -> None:
     if not _writable(marking):
         return
@@ -79,6 +80,7 @@ def test_header_round_trip_2024(marking: Marking, fold: bool, linesep: str) -> N
 
 
 @given(markings_2024())
+@pytest.mark.slow
 def test_subject_round_trip_2024(marking: Marking) -> None:
     assert parse_subject_tag(marking.subject_tag(), strict=True) == _short_form(marking)
 
@@ -99,6 +101,7 @@ def test_subject_round_trip_2012(marking: Marking) -> None:
 
 
 @given(markings_2024())
+@pytest.mark.slow
 def test_subject_tag_found_in_a_subject(marking: Marking) -> None:
     subject = "Re: Budget " + marking.subject_tag()
     [found] = scan_subject(subject, strict=True)
@@ -107,6 +110,7 @@ def test_subject_tag_found_in_a_subject(marking: Marking) -> None:
 
 
 @given(st.one_of(markings_2024(), markings_2012()))
+@pytest.mark.slow
 def test_equivalent_spellings_read_the_same(marking: Marking) -> None:
     # The NS value is case-insensitive (Table 14) and FWS may be a tab
     # (RFC 5322): both spellings must read exactly like the canonical one
@@ -179,6 +183,7 @@ def test_apply_never_touches_body_bytes(body: bytes, marking: str) -> None:
 
 
 @given(messages(), st.one_of(markings_2024(), markings_2012()))
+@pytest.mark.slow
 def test_apply_writes_exactly_the_marking(
     message: tuple[bytes, bytes, bytes], marking: Marking
 ) -> None:
@@ -197,6 +202,7 @@ def test_apply_writes_exactly_the_marking(
 
 
 @given(markings_2024(), messages())
+@pytest.mark.slow
 def test_reply_inherits_the_original_marking(
     marking: Marking, message: tuple[bytes, bytes, bytes]
 ) -> None:

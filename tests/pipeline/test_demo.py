@@ -6,11 +6,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import mailcore.demo as demo
 from mailcore.export import read_records
 from mailcore.smime import decrypt_message, load_private_key
 
 
+@pytest.mark.slow
 def test_demo_runs_and_reports_each_step(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "mailcore.demo"],

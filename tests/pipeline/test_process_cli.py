@@ -6,6 +6,8 @@ import json
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from mailcore.demo._pipeline_demo import PASSWORD
 from tests.cli.test_smime_cli import assert_one_line_error
 from tests.cli.test_smime_cli import run as run_cli
@@ -21,6 +23,7 @@ def run(
     return run_cli("--policy", policy or world.folder / "policy.toml", "process", *args, env=ENV)
 
 
+@pytest.mark.slow
 def test_one_message_with_report(world: World, tmp_path: Path) -> None:
     source = tmp_path / "m.eml"
     source.write_bytes(message(cc=SAM))

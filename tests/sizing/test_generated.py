@@ -40,6 +40,7 @@ def layouts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 @pytest.mark.parametrize("layout", list(WRITERS))
 @pytest.mark.parametrize("attachments", [True, False])
+@pytest.mark.slow
 def test_every_layout_gives_the_known_answer(
     layouts: dict[str, Path], layout: str, attachments: bool
 ) -> None:

@@ -57,6 +57,7 @@ def dask_executor() -> Iterator[cf.Executor]:
 
 
 @pytest.mark.parametrize("engine", ["default-pool", "threads", "dask", "serial-batch"])
+@pytest.mark.slow
 def test_engines_agree(
     org: tuple[Path, dict[str, int]], engine: str, request: pytest.FixtureRequest
 ) -> None:

@@ -607,6 +607,7 @@ SMIME_CASES = (
 
 class TestVectors:
     @pytest.mark.parametrize("case", SMIME_CASES, ids=[case.id for case in SMIME_CASES])
+    @pytest.mark.slow
     def test_case(self, case: VectorCase) -> None:
         problem = run_smime_case(case)
         assert problem is None, problem

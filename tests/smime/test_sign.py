@@ -162,6 +162,7 @@ class TestRoundTrip:
     linesep=st.sampled_from([b"\r\n", b"\n"]),
     opaque=st.booleans(),
 )
+@pytest.mark.slow
 def test_any_content_round_trips(
     pki: TestPKI,
     signers: dict[str, Identity],
