@@ -88,6 +88,23 @@ def _peer_apply() -> bytes:
     return message.as_bytes()
 
 
+# Hostile input (hardening issue item 9): the slowest shape found, a 4 MB
+# Subject of Q encoded-words each decoding to "[SEC=".  The goal is 20 MB/s,
+# i.e. 5 reads of it per second.
+HOSTILE_MB = 4
+MESSAGE_HOSTILE = (
+    "From: a@agency.gov.au\r\nSubject: "
+    + " ".join(["=?utf-8?q?=5BSEC=3D?="] * (HOSTILE_MB * 1024 * 1024 // 22))
+    + "\r\n\r\nbody\r\n"
+).encode("ascii")
+
+
+def _peer_hostile() -> object:
+    # What _peer_show does, on the same message: the raw Subject and a regex
+    # (no decoding; the stdlib's policy=default decoder exhausts memory on it).
+    return _SEC.search(email.message_from_bytes(MESSAGE_HOSTILE)["Subject"])
+
+
 def _cycle(values: list[str]) -> Callable[[], str]:
     return itertools.cycle(values).__next__
 
@@ -137,5 +154,14 @@ BENCHMARKS = [
         "EmailMessage edit + as_bytes",
         _peer_apply,
         Goal(rate=10_000),
+    ),
+    Benchmark(
+        "marking.show.hostile-4MB",
+        f"read_marking(message).to_dict() on a {HOSTILE_MB} MB hostile Subject "
+        "(encoded-words of '[SEC='); goal >= 20 MB/s, i.e. >= 5 reads/s",
+        lambda: read_marking(MESSAGE_HOSTILE).to_dict(),
+        "email.message_from_bytes + regex",
+        _peer_hostile,
+        Goal(rate=20 / HOSTILE_MB),
     ),
 ]

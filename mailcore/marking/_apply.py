@@ -321,6 +321,12 @@ def apply_marking(
                 f"{chosen.medium_form()!r} is lower than the message's current "
                 f"marking {own.marking.medium_form() if own.marking else ''!r}"
             )
+        elif inherited is None and own.marked and own_rank is None:
+            # It may be higher: say so rather than replace it silently.
+            warnings.append(
+                "the message's current marking cannot be judged "
+                f"({', '.join(own.defect_codes()[:4]) or 'unknown level'}); it is replaced"
+            )
 
     author = origin or _author(raw)
     if not is_simple_address(author):

@@ -28,6 +28,7 @@ from mailcore.marking._vocab import (
     DLM_BY_FOLD,
     DLM_RANK,
     GOV_AU,
+    LONG_FORM_ONLY,
     PRIVACY_2005,
     RI_BY_FOLD,
     SEC_BY_FOLD,
@@ -54,19 +55,45 @@ _SIMPLE_EMAIL = re.compile(
 )
 _COUNTRY_CODES = re.compile(r"[A-Z]{3}(?:/[A-Z]{3})*\Z")
 _REL = re.compile(r"REL(?:/|\s+)(.*)\Z", re.IGNORECASE | re.DOTALL)
+# Only at the start of a run of white space, and possessive: a long run is
+# tried once, not once from each of its positions (which was quadratic).
 _SPACED_TAG = re.compile(
-    r"\s+(?=(?:VER|NS|SEC|DLM|CAVEAT|ACCESS|EXPIRES|DOWNTO|NOTE|ORIGIN)\s*[=:])",
+    r"(?<!\s)\s++(?=(?:VER|NS|SEC|DLM|CAVEAT|ACCESS|EXPIRES|DOWNTO|NOTE|ORIGIN)\s*+[=:])",
     re.IGNORECASE,
 )
 _OFFICIAL_SENSITIVE = re.compile(r"OFFICIAL\s*:\s*SENSITIVE\Z", re.IGNORECASE)
-_KEY = re.compile(r"[ \t]*([A-Za-z]+)[ \t]*([=:])")
-_SUBJECT_OPEN = re.compile(r"\[[ \t]*(?=(?:SEC|DLM)[ \t]*[=:])", re.IGNORECASE)
+_KEY = re.compile(r"[ \t]*+([A-Za-z]++)[ \t]*+([=:])")
+# A subject tag: "[" and a list of KEY=value fields one of which is SEC or
+# DLM.  It normally begins with SEC/DLM; a tag that puts other fields first
+# ("[NS=gov.au, SEC=SECRET]") is a marking in the wrong order, not text
+# (failing open on it would let a SECRET tag through as unmarked).  A value
+# before SEC/DLM holds no "[", "]" or unescaped ",", so one attempt never
+# runs past the next "[" and the search stays linear; group 1 is the first
+# key.
+_SUBJECT_OPEN = re.compile(
+    r"\[[ \t]*+(?=([A-Za-z]++)[ \t]*+[=:])"
+    r"(?=(?:[Ss][Ee][Cc]|[Dd][Ll][Mm])[ \t]*+[=:]"
+    r"|(?:[A-Za-z]++[ \t]*+=(?:[^\[\],\\]++|\\.)*+,[ \t]*+)+?"
+    r"(?:[Ss][Ee][Cc]|[Dd][Ll][Mm])[ \t]*+=)",
+    re.DOTALL,
+)
+_SPACES = re.compile(r"[ \t]*+")
 
 # Tags whose values come from a fixed list: a space inside them can only be a
 # missing comma (vendor lists write "SEC=PROTECTED DLM=Sensitive:Legal").
 _ENUMERATED = frozenset({"VER", "NS", "SEC", "DLM", "ACCESS", "DOWNTO", "ORIGIN"})
 _SINGLE = ("VER", "NS", "SEC", "DLM", "EXPIRES", "DOWNTO", "NOTE", "ORIGIN")
 _MAX_TEXT = 128
+# Hostile input (reference: hardening issue item 9).  At most this many
+# defects are kept per field, then one "too_many_defects"; a header value
+# longer than _MAX_READ is refused unread (lenient mode reads a marking up to
+# four times the standard's 998 characters), a subject tag not closed within
+# _MAX_READ characters is unreadable, and a subject with more than
+# _MAX_SUBJECT_TAGS tags is not read further (the rest counts as one
+# unreadable marking, so the check fails closed).
+MAX_DEFECTS = 32
+_MAX_READ = 4 * MAX_MARKING_LENGTH
+_MAX_SUBJECT_TAGS = 32
 _WSP = (" ", "\t")
 _NOT_PRINTABLE = re.compile(r"[^ -~]")
 _T = TypeVar("_T", Caveat, str)
@@ -93,7 +120,13 @@ class _Reader:
     def defect(self, code: str, detail: str, *, advisory: bool = False) -> None:
         if self.strict and not advisory:
             raise MarkingSyntaxError(detail, defects=(code,), where=self.where)
-        self.defects.append(Defect(code, detail, advisory))
+        defects = self.defects
+        if len(defects) < MAX_DEFECTS:
+            defects.append(Defect(code, detail, advisory))
+        elif len(defects) == MAX_DEFECTS:
+            defects.append(
+                Defect("too_many_defects", f"more than {MAX_DEFECTS} defects; the rest not kept")
+            )
 
     def fail(self, code: str, detail: str) -> MarkingSyntaxError:
         codes = (*(d.code for d in self.defects), code)
@@ -111,14 +144,17 @@ def parse_header(value: str, *, strict: bool = False) -> Marking:
     :class:`~mailcore.MarkingSyntaxError`, as does any value with no
     ``TAG=value`` field at all.
     """
-    fast = _fast_header(value)  # the canonical form, unfolded: most mail
-    if fast is not None:
-        return fast
+    if len(value) <= MAX_MARKING_LENGTH:
+        fast = _fast_header(value)  # the canonical form, unfolded: most mail
+        if fast is not None:
+            return fast
     reader = _Reader(strict, "X-Protective-Marking")
-    fast = _fast_header(_unfold(value, reader).strip(" \t"))
-    if fast is not None:
-        return fast
-    fields = _header_fields(value, reader)
+    text = _unfold(value, reader).strip(" \t")
+    if len(text) <= MAX_MARKING_LENGTH:
+        fast = _fast_header(text)
+        if fast is not None:
+            return fast
+    fields = _header_fields(text, reader)
     return _interpret(fields, reader, long_form=True)
 
 
@@ -180,13 +216,18 @@ def _unfold(value: str, reader: _Reader) -> str:
     return value
 
 
-def _header_fields(value: str, reader: _Reader) -> list[_Field]:
-    text = _unfold(value, reader).strip(" \t")
+def _header_fields(text: str, reader: _Reader) -> list[_Field]:
+    """The fields of an unfolded, stripped header value."""
     if not text:
         raise reader.fail("empty", "the marking is empty")
     if len(text) > MAX_MARKING_LENGTH:
         # EPMS 2024 §6: "no greater than 998 ASCII characters in length".
-        reader.defect("too_long", f"the marking is {len(text)} characters; at most 998")
+        detail = f"the marking is {len(text)} characters; at most {MAX_MARKING_LENGTH}"
+        if len(text) > _MAX_READ:
+            # Far too long to be a marking: refused before it is split, so
+            # hostile input costs one pass over it.
+            raise reader.fail("too_long", detail + " (not read)")
+        reader.defect("too_long", detail)
     if "\\" in text:
         pieces = []
         for match in _ESCAPED_SPLIT.finditer(text):
@@ -252,7 +293,10 @@ class SubjectMarking(NamedTuple):
     ``start``/``end`` delimit the tag including its brackets.  A truncated
     marking (``[SEC=PROTEC`` at the end of a cut subject) has
     ``truncated=True``; its ``marking`` holds the fields that were complete,
-    if any.
+    if any.  ``problem`` names why a tag that was not read is a marking
+    all the same (``too_long``: not closed within the length a marking can
+    have; ``too_many_markings``: the subject holds more tags than are read,
+    and this item stands for the rest of it); its ``marking`` is None.
     """
 
     start: int
@@ -260,6 +304,7 @@ class SubjectMarking(NamedTuple):
     text: str
     marking: Marking | None
     truncated: bool = False
+    problem: str | None = None
 
 
 def scan_subject(
@@ -272,12 +317,19 @@ def scan_subject(
 ) -> list[SubjectMarking]:
     """Find every marking in a (decoded, unfolded) subject, leftmost first.
 
-    A tag opens with ``[SEC=`` or ``[DLM=`` (any case, space and ``:``
-    tolerated).  Because ``]`` is a legal value character, a free-text
-    value ends at the first ``]`` that is followed by the end, white space or
-    ``[``; failing that, at its first ``]``.  In lenient mode a tag that does
-    not parse is still returned (with ``marking=None``) so that it can be
-    stripped; in strict mode it raises.
+    A tag is ``[`` and a list of ``KEY=value`` fields that names SEC or DLM
+    (any case, space and ``:`` tolerated); it should begin with ``SEC=`` or
+    ``DLM=``, and one that does not (``[NS=gov.au, SEC=SECRET]``) is a
+    marking with a ``field_order`` defect.  Because ``]`` is a legal value
+    character, a free-text value ends at the first ``]`` that is followed
+    by the end, white space or ``[``; failing that, at its first ``]``.  In
+    lenient mode a tag that does not parse is still returned (with
+    ``marking=None``) so that it can be stripped; in strict mode it raises.
+
+    The work is linear in the length of the subject: a tag is read up to
+    ``4 * MAX_MARKING_LENGTH`` characters (a longer one is unreadable,
+    ``problem="too_long"``), and after 32 tags the rest of the subject is
+    one unreadable item (``problem="too_many_markings"``).
 
     ``expected`` is a marking already read without defects (the header's):
     a tag that is exactly its canonical subject form is taken from it rather
@@ -287,15 +339,45 @@ def scan_subject(
     found: list[SubjectMarking] = []
     position = 0
     shortcut = None
+    tags = 0
     if expected is not None and not expected.defects:
         shortcut = expected_tag or expected.subject_tag()
         if shortcut.count("]") != 1:
             shortcut = None  # a ']' inside a value: let the scanner decide
+    upper = subject.upper()  # to find "SEC"/"DLM" with str.find
+    sec = dlm = -2  # the next "SEC" and "DLM" (-1: none; -2: not looked for)
     while True:
-        opening = _SUBJECT_OPEN.search(subject, position)
+        # A tag names SEC or DLM, and holds no "[" before it: the nearest
+        # "[" before the next such name is the first place a tag can open.
+        # (Each name is looked for again only once passed: linear.)
+        if sec == -2 or -1 < sec < position:
+            sec = upper.find("SEC", position)
+        if dlm == -2 or -1 < dlm < position:
+            dlm = upper.find("DLM", position)
+        keyword = dlm if sec == -1 or (dlm != -1 and dlm < sec) else sec
+        if keyword == -1:
+            return found
+        skip = subject.rfind("[", position, keyword)
+        if skip == -1:
+            skip = subject.find("[", keyword)
+            if skip == -1:
+                return found
+        opening = _SUBJECT_OPEN.search(subject, skip)
         if opening is None:
             return found
         start = opening.start()
+        tags += 1
+        if tags > _MAX_SUBJECT_TAGS:
+            # Hostile or broken: the rest is not read, and is not taken
+            # for unmarked either (it may hide any level).
+            detail = f"more than {_MAX_SUBJECT_TAGS} tags in the subject; the rest is not read"
+            if strict:
+                raise MarkingSyntaxError(detail, defects=("too_many_markings",), where="Subject")
+            end = len(subject)
+            found.append(
+                SubjectMarking(start, end, subject[start:end], None, False, "too_many_markings")
+            )
+            return found
         if shortcut is not None and subject.startswith(shortcut, start):
             end = start + len(shortcut)
             if end == len(subject) or subject[end] in " \t[":
@@ -314,7 +396,26 @@ def scan_subject(
         reader = _Reader(strict, "Subject", version)
         if opening.end() != start + 1:
             reader.defect("space_inside_brackets", "white space after '['")
-        fields, end, truncated = _subject_fields(subject, opening.end(), reader)
+        first = opening.group(1).upper()
+        if first not in ("SEC", "DLM") and (first in LONG_FORM_ONLY or first not in TAG_ORDER):
+            # (A medium-form field first, CAVEAT=... before SEC=, is an
+            # order defect that the interpretation reports itself.)
+            reader.defect(
+                "field_order",
+                f"the subject marking begins with {opening.group(1)}=, not SEC= or DLM=",
+            )
+        limit = min(len(subject), start + _MAX_READ)
+        fields, end, truncated = _subject_fields(subject, opening.end(), reader, limit)
+        if end < 0:
+            # Not closed within the length a marking can have: unreadable.
+            detail = f"the subject marking is not closed within {_MAX_READ} characters"
+            if strict:
+                raise reader.fail("too_long", detail)
+            close = subject.find("]", limit)
+            end = len(subject) if close == -1 else close + 1
+            found.append(SubjectMarking(start, end, subject[start:end], None, False, "too_long"))
+            position = end
+            continue
         marking: Marking | None = None
         if truncated:
             if strict:
@@ -335,24 +436,36 @@ def scan_subject(
 
 
 def _subject_fields(
-    subject: str, position: int, reader: _Reader
+    subject: str, position: int, reader: _Reader, limit: int
 ) -> tuple[list[_Field], int, bool]:
-    """Tokenise one subject tag; returns (fields, end, truncated)."""
+    """Tokenise one subject tag; returns (fields, end, truncated).
+
+    Nothing at or after ``limit`` is looked at (each search stops there, so
+    one tag costs at most its length times the fields in it); a tag not
+    closed before ``limit`` (when ``limit`` is short of the end) gives
+    ``end=-1``.
+    """
     fields: list[_Field] = []
     length = len(subject)
+    cut = limit < length  # the window ends before the subject does
+    end_of_window = -1 if cut else length
     while True:
+        if position >= limit:
+            return fields, end_of_window, True
         if subject.startswith("[", position):
             return fields, position, True  # a new tag starts: this one was cut
-        match = _KEY.match(subject, position)
+        match = _KEY.match(subject, position, limit)
         if match is None:
             # Not a field: a stray token; skip it to the next ',' or ']'
             # (a '[' first means this tag was cut and another one starts).
-            stop = _next_of(subject, position, ",][")
+            stop = _next_of(subject, position, ",][", limit)
             if stop == -1:
-                return fields, length, True
+                return fields, end_of_window, True
             if subject[stop] == "[":
                 return fields, stop, True
-            reader.defect("bad_field", f"{subject[position:stop]!r} is not TAG=value")
+            reader.defect(
+                "bad_field", f"{subject[position : min(stop, position + 40)]!r} is not TAG=value"
+            )
             if subject[stop] == "]":
                 return fields, stop + 1, False
             position = _after_separator(subject, stop + 1, reader)
@@ -360,9 +473,9 @@ def _subject_fields(
         tag = match.group(1)
         if match.group(2) == ":":
             if tag.upper() not in TAG_ORDER:
-                stop = _next_of(subject, position, ",]")
+                stop = _next_of(subject, position, ",]", limit)
                 if stop == -1:
-                    return fields, length, True
+                    return fields, end_of_window, True
                 position = stop
                 reader.defect("bad_field", f"{tag!r} is not a marking tag")
                 if subject[stop] == "]":
@@ -374,8 +487,8 @@ def _subject_fields(
             reader.defect("space_around_equals", f"white space around '=' in {tag}")
         canonical = TAG_BY_FOLD.get(tag.casefold(), tag)
         start = match.end()
-        comma = _unescaped_comma(subject, start)
-        region_end = length if comma == -1 else comma
+        comma = _unescaped_comma(subject, start, limit)
+        region_end = limit if comma == -1 else comma
         if canonical in _ENUMERATED or canonical == "DOWNTO":
             close = subject.find("]", start, region_end)
             opening = subject.find("[", start, region_end if close == -1 else close)
@@ -384,14 +497,14 @@ def _subject_fields(
                 # new one starts here.
                 return fields, opening, True
         else:
-            close = _closing_bracket(subject, start, region_end, comma)
+            close = _closing_bracket(subject, start, region_end, comma, limit)
         if close != -1:
             value = subject[start:close]
             _add_field(fields, tag, canonical, value, reader)
             return fields, close + 1, False
         if comma == -1:
             # Ran off the end: the last value is incomplete, drop it.
-            return fields, length, True
+            return fields, end_of_window, True
         _add_field(fields, tag, canonical, subject[start:comma], reader)
         position = _after_separator(subject, comma + 1, reader)
         if position >= length:
@@ -417,9 +530,8 @@ def _add_field(
 
 
 def _after_separator(subject: str, position: int, reader: _Reader) -> int:
-    end = position
-    while end < len(subject) and subject[end] in " \t":
-        end += 1
+    match = _SPACES.match(subject, position)
+    end = position if match is None else match.end()
     if end == position:
         reader.defect(
             "no_space_after_comma",
@@ -428,31 +540,29 @@ def _after_separator(subject: str, position: int, reader: _Reader) -> int:
     return end
 
 
-def _next_of(text: str, position: int, chars: str) -> int:
+def _next_of(text: str, position: int, chars: str, limit: int) -> int:
     best = -1
     for char in chars:
-        found = text.find(char, position)
-        if found != -1 and (best == -1 or found < best):
+        found = text.find(char, position, limit if best == -1 else best)
+        if found != -1:
             best = found
     return best
 
 
-def _unescaped_comma(text: str, position: int) -> int:
+def _unescaped_comma(text: str, position: int, limit: int) -> int:
     while True:
-        comma = text.find(",", position)
+        comma = text.find(",", position, limit)
         if comma == -1:
             return -1
-        backslashes = 0
-        index = comma - 1
-        while index >= position and text[index] == "\\":
-            backslashes += 1
+        index = comma
+        while index > position and text[index - 1] == "\\":
             index -= 1
-        if backslashes % 2 == 0:
+        if (comma - index) % 2 == 0:
             return comma
         position = comma + 1
 
 
-def _closing_bracket(text: str, start: int, region_end: int, comma: int) -> int:
+def _closing_bracket(text: str, start: int, region_end: int, comma: int, limit: int) -> int:
     """The ``]`` that closes a free-text value in ``text[start:region_end]``."""
     first = text.find("]", start, region_end)
     if first == -1:
@@ -463,7 +573,7 @@ def _closing_bracket(text: str, start: int, region_end: int, comma: int) -> int:
         if after >= len(text) or text[after] in " \t[":
             return close
         close = text.find("]", after, region_end)
-    if comma != -1 and _KEY.match(text, comma + 1):
+    if comma != -1 and _KEY.match(text, comma + 1, limit):
         # The text goes on with another field: the ']'s are part of the value.
         return -1
     return first

@@ -9,13 +9,14 @@ from mailcore._address import first_address
 from mailcore._message import MessageInput, RawField, RawMessage
 from mailcore.errors import MarkingSyntaxError
 from mailcore.marking._model import Defect, Marking
-from mailcore.marking._parse import SubjectMarking, parse_header, scan_subject
+from mailcore.marking._parse import MAX_DEFECTS, SubjectMarking, parse_header, scan_subject
 from mailcore.marking._subject import decode_subject, may_hold_marking
 from mailcore.marking._vocab import GOV_AU
 
 __all__ = ["MessageMarking", "read_marking", "sender_domain_is_gov_au"]
 
 Source = Literal["header", "subject", "both"]
+_MAX_MESSAGE_DEFECTS = 4 * MAX_DEFECTS
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,7 +223,10 @@ def _read_located(
         complete = first.marking is not None and not first.truncated
         # Values in canonical spelling (contract §6); a cut-off or
         # unreadable tag is shown as it was found.
-        if first.text == expected_tag or not complete or first.marking is None:
+        if first.problem is not None:
+            # Not read (hostile or broken): shown by its beginning only.
+            subject_tag = first.text if len(first.text) <= 80 else first.text[:77] + "..."
+        elif first.text == expected_tag or not complete or first.marking is None:
             subject_tag = first.text
         else:
             subject_tag = first.marking.subject_tag()
@@ -275,8 +279,22 @@ def _read_located(
         if marking.defects:
             defects.extend(marking.defects)
     for item in found:
-        if item.truncated and item.marking is None:
+        if item.problem == "too_long":
+            defects.append(Defect("too_long", "a subject marking is too long to be read"))
+        elif item.problem is not None:
+            defects.append(
+                Defect(item.problem, "the subject holds too many markings; the rest is not read")
+            )
+        elif item.truncated and item.marking is None:
             defects.append(Defect("truncated", "the subject marking is cut off"))
+    if len(defects) > _MAX_MESSAGE_DEFECTS:
+        # Each field keeps at most MAX_DEFECTS; the message keeps a bounded
+        # number too (its own findings come first).
+        defects[_MAX_MESSAGE_DEFECTS:] = [
+            Defect(
+                "too_many_defects", f"more than {_MAX_MESSAGE_DEFECTS} defects; the rest not kept"
+            )
+        ]
     if strict:
         broken = [d for d in defects if not d.advisory]
         if broken:

@@ -7,6 +7,8 @@ import binascii
 import codecs
 import re
 from email.header import Header
+from itertools import groupby
+from operator import itemgetter
 from typing import NamedTuple
 
 from mailcore.marking._model import Marking
@@ -15,7 +17,13 @@ from mailcore.marking._parse import SubjectMarking, scan_subject
 __all__ = ["DecodedSubject", "decode_subject", "rewrite_subject"]
 
 # RFC 2047 §2: encoded-word = "=?" charset "?" encoding "?" encoded-text "?="
-_ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([QqBb])\?([^?\s]*)\?=")
+_ENCODED_WORD = re.compile(r"=\?([^?\s]++)\?([QqBb])\?([^?\s]*+)\?=")
+# A run of encoded-words with only white space between them (RFC 2047 §6.2:
+# that white space is dropped).  A run is decoded in a few C-level passes,
+# not with Python work per word, so that a subject of many words is cheap.
+_WORD = r"=\?[^?\s]++\?[QqBb]\?[^?\s]*+\?="
+_RUN = re.compile(_WORD + r"(?:[ \t]++" + _WORD + r")*+")
+_TRAILING_SPACE = re.compile(r"[ \t]*+")
 _MAX_LINE = 998  # RFC 5322 §2.1.1
 _PLAIN = re.compile(r"[ -~]*\Z")  # printable ASCII: safe as a raw header value
 
@@ -54,14 +62,76 @@ def _decode_word(charset: str, encoding: str, payload: str) -> str | None:
         return None
 
 
+def _decode_run(run: str) -> str | None:
+    """The text of a run of adjacent encoded-words, or None if any word in
+    it cannot be decoded (the caller then goes word by word).  Consecutive
+    words of one charset are decoded together: their bytes are joined, so a
+    character split between two words survives."""
+    words = _ENCODED_WORD.findall(run)
+    out: list[str] = []
+    try:
+        for (charset, encoding), group in groupby(words, key=itemgetter(0, 1)):
+            codec = codecs.lookup(charset.split("*", 1)[0])
+            if encoding in "Bb":
+                a2b = binascii.a2b_base64
+                data = b"".join(
+                    [a2b(p + "=" * (-len(p) % 4), strict_mode=False) for _, _, p in group]
+                )
+            else:
+                payload = "".join([p for _, _, p in group])
+                data = binascii.a2b_qp(payload.encode("ascii"), header=True)
+            out.append(data.decode(codec.name, "replace"))
+    except (LookupError, ValueError, UnicodeEncodeError):
+        return None
+    return "".join(out)
+
+
 def decode_subject(raw: str) -> DecodedSubject:
     """Decode the encoded-words of an unfolded subject.
 
     White space between two adjacent encoded-words is dropped (RFC 2047 §6.2).
     A word that cannot be decoded (unknown charset, bad base64) stays as it is.
+    A run of adjacent words makes one segment.
     """
     if "=?" not in raw:
         return DecodedSubject(raw, raw, (_Segment(0, len(raw), False, 0, len(raw)),))
+    parts: list[str] = []
+    segments: list[_Segment] = []
+    length = 0
+    position = 0
+    bad = 0
+    for match in _RUN.finditer(raw):
+        start, end = match.span()
+        decoded = _decode_run(match.group(0))
+        if decoded is None:
+            # Some word will not decode: this run goes word by word.
+            inner = _decode_words(match.group(0))
+            bad += inner.bad_words
+            pieces = [(s.start, s.end, s.encoded, s.raw_start, s.raw_end) for s in inner.segments]
+            text = inner.text
+        else:
+            pieces = [(0, len(decoded), True, 0, end - start)]
+            text = decoded
+        if position < start:
+            parts.append(raw[position:start])
+            segments.append(_Segment(length, length + start - position, False, position, start))
+            length += start - position
+        parts.append(text)
+        segments.extend(
+            _Segment(length + a, length + b, encoded, start + ra, start + rb)
+            for a, b, encoded, ra, rb in pieces
+        )
+        length += len(text)
+        position = end
+    tail = raw[position:]
+    if tail:
+        parts.append(tail)
+        segments.append(_Segment(length, length + len(tail), False, position, len(raw)))
+    return DecodedSubject(raw, "".join(parts), tuple(segments), bad)
+
+
+def _decode_words(raw: str) -> DecodedSubject:
+    """Word by word (the way for a run in which some word is bad)."""
     parts: list[str] = []
     segments: list[_Segment] = []
     length = 0
@@ -99,11 +169,11 @@ def _removal_spans(text: str, found: list[SubjectMarking]) -> list[tuple[int, in
         start, end = item.start, item.end
         # Take the white space after the marking; if the marking ends the
         # subject, take the white space before it instead.
-        while end < len(text) and text[end] in " \t":
-            end += 1
+        space = _TRAILING_SPACE.match(text, end)
+        if space is not None:
+            end = space.end()
         if end == len(text):
-            while start > 0 and text[start - 1] in " \t":
-                start -= 1
+            start = len(text[:start].rstrip(" \t"))
         spans.append((start, end))
     return spans
 
