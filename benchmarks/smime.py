@@ -13,16 +13,21 @@ multiple of the message size; the issue wants it under 4x.
 
 from __future__ import annotations
 
+import time
 import tracemalloc
+from typing import Any
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.serialization import pkcs7
 
 from benchmarks._harness import Benchmark, Goal
+from mailcore.errors import MailcoreError
+from mailcore.smime import _hostile
 from mailcore.smime._decrypt import decrypt_message
 from mailcore.smime._enveloped import encrypt_message
 from mailcore.smime._signed import sign_message
+from mailcore.smime._verify import verify_message
 from mailcore.smime.pki import TestPKI
 
 __all__ = ["BENCHMARKS"]
@@ -135,6 +140,59 @@ def _sign(message: bytes) -> bytes:
     return sign_message(message, _KEY, _SIGNER.certificate, chain=_SIGNER.chain)
 
 
+# The attack corpus of issue 17.1, verified (or decrypted) against the
+# signer's root.  Before the fix the junk-CA messages took minutes.
+_ATTACKER = _PKI.issue("alice@example.com", "p256")
+_JUNK_NAME = _ATTACKER.certificate.issuer
+_ATTACKS: dict[str, bytes] = {
+    "same-subject-same-key-10": _hostile.signed_with(_ATTACKER, _hostile.junk_cas(10, _JUNK_NAME)),
+    "same-subject-distinct-keys-10": _hostile.signed_with(
+        _ATTACKER, _hostile.junk_cas(10, _JUNK_NAME, same_key=False)
+    ),
+    "ca-loop": _hostile.loop_signed(),
+    "1000-certificates": _hostile.signed_with(_ATTACKER, _hostile.junk_cas(1000, _JUNK_NAME)),
+    "1000-signerinfos": _hostile.many_signers(_ATTACKER, 1000),
+    "deep-ber-100000": _hostile.deep_ber_signed(100_000),
+}
+_RECIPIENT_ATTACK = _hostile.many_recipients(_RECIPIENTS[0], 100_000)
+_PLAIN_SIGNED = _hostile.signed_with(_ATTACKER, [])
+
+
+def _try(function: Any) -> None:
+    try:
+        function()
+    except MailcoreError:
+        pass  # refused: the expected outcome for most of the corpus
+
+
+def _attack(name: str) -> None:
+    if name == "100000-recipientinfos":
+        recipient = _RECIPIENTS[0]
+        _try(lambda: decrypt_message(_RECIPIENT_ATTACK, recipient.key, recipient.certificate))
+    else:
+        _try(lambda: verify_message(_ATTACKS[name], trust=[_PKI.root.certificate]))
+
+
+def _attack_times() -> dict[str, float]:
+    """Seconds per attack message (the best of three runs each)."""
+    times = {}
+    for name in [*_ATTACKS, "100000-recipientinfos"]:
+        best = float("inf")
+        for _ in range(3):
+            start = time.perf_counter()
+            _attack(name)
+            best = min(best, time.perf_counter() - start)
+        times[name] = best
+    return times
+
+
+_WORST = max(_attack_times().items(), key=lambda item: item[1])
+
+
+def _plain_verify() -> None:
+    verify_message(_PLAIN_SIGNED, trust=[_PKI.root.certificate])
+
+
 BENCHMARKS = [
     Benchmark(
         "smime.sign.10kB.vs-raw-rsa",
@@ -185,5 +243,14 @@ BENCHMARKS = [
         "cryptography PKCS7EnvelopeBuilder + pkcs7_decrypt_smime",
         _pyca_round_trip_25m,
         Goal(rate=4.0),
+    ),
+    Benchmark(
+        f"smime.verify.attack-corpus (worst {_WORST[1] * 1000:.0f} ms: {_WORST[0]})",
+        f"the slowest of the {len(_ATTACKS) + 1} attack messages of issue 17.1 (the name "
+        "says which), verified or refused; goal: every attack message in < 1 s",
+        lambda: _attack(_WORST[0]),
+        "verify_message of a plain signed message (P-256, same PKI)",
+        _plain_verify,
+        Goal(rate=1.0),  # the slowest attack message at least once a second
     ),
 ]

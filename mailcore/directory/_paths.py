@@ -125,7 +125,7 @@ class PathValidator:
     def full_answer(self, certificate: x509.Certificate, at: datetime) -> bool:
         """pyhanko-certvalidator's answer (the one this module gives)."""
         # Imported here: most processes never need it (module docstring).
-        from pyhanko_certvalidator import CertificateValidator, ValidationContext
+        from pyhanko_certvalidator import ValidationContext
         from pyhanko_certvalidator import errors as pathing
         from pyhanko_certvalidator.policy_decl import (
             CertRevTrustPolicy,
@@ -133,9 +133,15 @@ class PathValidator:
             RevocationCheckingRule,
         )
 
+        from mailcore.smime._pathbuild import Node, PathBudget, distinct_issuers, validate_bounded
         from mailcore.smime._verify import _run as run_coroutine
 
         anchors, intermediates = self._asn1_certificates()
+        # Bounded path building (issue 17.1): a directory entry's chain is
+        # no more trusted than a message's.
+        others = distinct_issuers(
+            (Node(a, c) for a, c in zip(intermediates, self._intermediates, strict=True)), at
+        )
         # Revocation is checked separately (the selector's CRLs).
         no_revocation = RevocationCheckingPolicy(
             ee_certificate_rule=RevocationCheckingRule.NO_CHECK,
@@ -143,15 +149,15 @@ class PathValidator:
         )
         context = ValidationContext(
             trust_roots=list(anchors),
-            other_certs=list(intermediates),
+            other_certs=[n.asn1 for n in others],
             moment=at,
             allow_fetching=False,
             revinfo_policy=CertRevTrustPolicy(no_revocation),
         )
         try:
             end_entity = asn1_x509.Certificate.load(certificate.public_bytes(Encoding.DER))
-            validator = CertificateValidator(end_entity, validation_context=context)
-            run_coroutine(validator.async_validate_path())
+            leaf = Node(end_entity, certificate)
+            run_coroutine(validate_bounded(leaf, others, context, PathBudget()))
         except (pathing.PathError, pathing.ValidationError, pathing.PathBuildingError):
             return False
         except (ValueError, TypeError, KeyError):  # asn1crypto on a value it cannot read

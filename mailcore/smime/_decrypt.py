@@ -82,6 +82,13 @@ __all__ = ["DecryptResult", "decrypt_message"]
 DECRYPTION_FAILED = "The message cannot be decrypted with the given key"
 """The one message of every :class:`DecryptionFailed` (no oracle)."""
 
+MAX_RECIPIENT_INFOS = 1024
+"""RecipientInfos (and recipientEncryptedKeys of key agreement) one
+EnvelopedData may carry (issue 17.1): each may cost a private-key operation
+per key tried, so 100,000 cost 22 s a key.  A message to a large list
+carries one per recipient; 1,024 is far above what mail clients send and
+costs at most ~0.7 s of RSA-2048 per key."""
+
 PrivateKey = rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey | x25519.X25519PrivateKey
 _SUPPORTED_KEYS = (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey, x25519.X25519PrivateKey)
 Matched = Literal["issuer_and_serial", "subject_key_identifier", "trial"]
@@ -399,6 +406,8 @@ def _read_envelope(der: bytes) -> _Envelope:
     # RecipientInfo kinds, unknown algorithms...) goes to asn1crypto.
     try:
         fast = _read_der_envelope(der)
+    except MailcoreError:
+        raise
     except (ValueError, IndexError):
         fast = None
     if fast is not None:
@@ -427,8 +436,12 @@ def _read_asn1_envelope(der: bytes) -> _Envelope:
             f"the CMS content is {name}, not enveloped-data or authEnveloped-data",
             where="CMS content type",
         )
+    _check_recipients(len(body["recipient_infos"]))
     recipients = tuple(
         parsed for ri in body["recipient_infos"] if (parsed := _read_recipient(ri)) is not None
+    )
+    _check_recipients(
+        sum(len(r.encrypted_keys) if isinstance(r, _KeyAgree) else 1 for r in recipients)
     )
     algorithm = encrypted["content_encryption_algorithm"]
     cipher_oid = algorithm["algorithm"].dotted
@@ -466,6 +479,15 @@ def _read_asn1_envelope(der: bytes) -> _Envelope:
         mac=mac,
         aad=aad,
     )
+
+
+def _check_recipients(count: int) -> None:
+    if count > MAX_RECIPIENT_INFOS:
+        raise MalformedSmime(
+            f"the EnvelopedData carries {count} RecipientInfos; "
+            f"mailcore reads at most {MAX_RECIPIENT_INFOS}",
+            where="CMS recipientInfos",
+        )
 
 
 # -- the DER fast path --------------------------------------------------------------
@@ -539,7 +561,9 @@ def _read_der_envelope(der: bytes) -> _Envelope | None:
     if len(fields) != (4 if auth else 3) or fields[0][0] != 0x02 or fields[1][0] != 0x31:
         return None
     recipients = []
-    for tag, _, start, end in _children(der, fields[1][2], fields[1][3]):
+    infos = _children(der, fields[1][2], fields[1][3])
+    _check_recipients(len(infos))
+    for tag, _, start, end in infos:
         recipient = _der_key_trans(der, start, end) if tag == 0x30 else None
         if recipient is None:
             return None

@@ -27,7 +27,6 @@ from collections.abc import Coroutine, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.utils import getaddresses
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from asn1crypto import cms, core  # type: ignore[import-untyped]  # no stubs
@@ -41,6 +40,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from mailcore._address import strict_mailboxes
 from mailcore._message import MessageInput, RawMessage
 
 if TYPE_CHECKING:
@@ -77,6 +77,7 @@ from mailcore.smime._algorithms import (
 )
 from mailcore.smime._certs import certificate_key, format_name
 from mailcore.smime._mime import canonicalise, content_type, find_signed_parts
+from mailcore.smime._pathbuild import Node, PathBudget, distinct_issuers, validate_bounded
 
 __all__ = [
     "REASONS",
@@ -117,6 +118,17 @@ _SIGNATURE_TYPES = ("application/pkcs7-signature", "application/x-pkcs7-signatur
 _MIME_TYPES = ("application/pkcs7-mime", "application/x-pkcs7-mime")
 _ASN1_ERRORS = (ValueError, TypeError, KeyError, IndexError, OverflowError, AttributeError)
 _MIN_RSA_BITS = 2048
+# Structural limits (issue 17.1: any message under serve's size limit is
+# verified or refused in well under a second).  Real mail carries one
+# SignerInfo and 1-5 certificates (the signer's, its CA chain, perhaps an
+# encryption certificate); a SignedData beyond these is refused as
+# MalformedSmime, before any of it is checked.
+MAX_CERTIFICATES = 32
+"""Certificates (and as many CRLs) one SignedData may carry."""
+MAX_SIGNERS = 16
+"""SignerInfos one SignedData may carry (each costs a signature check and a
+path validation)."""
+_RESOURCE_ERRORS = (RecursionError, MemoryError)
 _T = TypeVar("_T")
 
 
@@ -290,6 +302,8 @@ def verify_message(
         # asn1crypto parses lazily; anything it finds late is still bad input.
         raise MalformedSmime(f"the CMS does not parse: {error}", where="CMS") from None
     failed = next((r.reason for r in reports if not r.valid), None)
+    if failed is None and check_sender and not _every_author_signed(raw, sender, reports):
+        failed = "sender_mismatch"
     valid = failed is None
     return VerifyResult(valid, failed, reports, content if valid else None)
 
@@ -367,6 +381,7 @@ def _parse_signed_data(der: bytes) -> _SignedData:
         if kind != ID_SIGNED_DATA:
             raise MalformedSmime(_not_signed(kind), where="ContentInfo")
         signed = info["content"]
+        _check_counts(signed)
         encapsulated = signed["encap_content_info"]
         econtent = encapsulated["content"]
         content: bytes | None = None
@@ -387,8 +402,31 @@ def _parse_signed_data(der: bytes) -> _SignedData:
             crls=crls,
             signers=tuple(_parse_signer(s) for s in signed["signer_infos"]),
         )
+    except MalformedSmime:
+        raise
     except _ASN1_ERRORS as error:
         raise MalformedSmime(f"the CMS does not parse: {error}", where="CMS") from None
+    except _RESOURCE_ERRORS:
+        raise MalformedSmime(_TOO_DEEP, where="CMS") from None
+
+
+_TOO_DEEP = "the CMS is nested too deeply or too large to read"
+
+
+def _check_counts(signed: cms.SignedData) -> None:
+    """MAX_CERTIFICATES and MAX_SIGNERS, counted before anything is parsed."""
+    limits = (
+        ("certificates", "certificates", MAX_CERTIFICATES),
+        ("crls", "CRLs", MAX_CERTIFICATES),
+        ("signer_infos", "SignerInfos", MAX_SIGNERS),
+    )
+    for name, what, limit in limits:
+        count = len(_optional(signed[name]))
+        if count > limit:
+            raise MalformedSmime(
+                f"the SignedData carries {count} {what}; mailcore reads at most {limit}",
+                where=f"SignedData {name}",
+            )
 
 
 def _not_signed(kind: str) -> str:
@@ -481,6 +519,7 @@ class _Context:
     allow_sha1: bool
     check_sender: bool
     addresses: tuple[str, ...]
+    budget: PathBudget = field(default_factory=PathBudget)  # the message's, for all signers
 
 
 @dataclass(frozen=True, slots=True)
@@ -589,6 +628,8 @@ def _check_signer(
     except _Failed as failure:
         reason = failure.reason
         path = failure.path or path
+    except _RESOURCE_ERRORS:
+        raise MalformedSmime(_TOO_DEEP, where="SignerInfo") from None
     return _report(
         signer,
         certificate,
@@ -740,7 +781,7 @@ def _validate_path(
         raise _Failed("untrusted")
     # Imported here: signing, encrypting and decrypting never validate a
     # path, and pyhanko-certvalidator (with asyncio) costs ~35 ms at start-up.
-    from pyhanko_certvalidator import CertificateValidator, ValidationContext
+    from pyhanko_certvalidator import ValidationContext
     from pyhanko_certvalidator import errors as pathing
     from pyhanko_certvalidator.policy_decl import (
         CertRevTrustPolicy,
@@ -771,18 +812,23 @@ def _validate_path(
             intermediate_ca_cert_rule=RevocationCheckingRule.CHECK_IF_DECLARED_SOFT,
         )
     weak = {"md2", "md5"} if context.allow_sha1 else {"md2", "md5", "sha1"}
+    # Path building is bounded (_pathbuild): one candidate per subject and
+    # key, shortest paths first, within the message's budget.
+    others = distinct_issuers(
+        (Node(c.asn1, c.crypto) for c in pool if c is not certificate), context.moment
+    )
     try:
         validation = ValidationContext(
             trust_roots=trust,
-            other_certs=[c.asn1 for c in pool if c is not certificate],
+            other_certs=[n.asn1 for n in others],
             crls=crls or None,
             moment=context.moment,
             allow_fetching=False,
             revinfo_policy=CertRevTrustPolicy(policy),
             weak_hash_algos=weak,
         )
-        validator = CertificateValidator(certificate.asn1, validation_context=validation)
-        return _run(validator.async_validate_path())
+        leaf = Node(certificate.asn1, certificate.crypto)
+        return _run(validate_bounded(leaf, others, validation, context.budget))
     except pathing.RevokedError as error:
         raise _Failed("revoked", error.original_path) from None
     except pathing.ExpiredError as error:
@@ -886,8 +932,54 @@ def _extension(extensions: x509.Extensions, kind: type[_E]) -> _E | None:
 
 
 def _sender_addresses(raw: RawMessage, sender: str | None) -> tuple[str, ...]:
-    values = [sender] if sender is not None else raw.get_all("From") + raw.get_all("Sender")
-    return tuple(address.lower() for _, address in getaddresses(values) if "@" in address)
+    """The addresses a signer's certificate may match; () when ambiguous.
+
+    Read strictly (:func:`strict_mailboxes`), because the address a report
+    shows must be the one the signature matched:
+
+    * RFC 5322 §3.6: exactly one From field and at most one Sender field;
+      a second From (``From: ceo@...`` above the real one) is ambiguous.
+    * RFC 5322 §3.6.2: a From with several mailboxes needs a Sender with one;
+      then the Sender, the agent who sent it, is the one who must have signed.
+      Without a Sender, every author must be among the signers
+      (:func:`_every_author_signed`), or the signature of one could be shown
+      as the message of another.
+    * RFC 8550 §3: otherwise the From mailbox, or the Sender's when present.
+
+    () gives ``sender_mismatch`` (with the sender check on).
+    """
+    if sender is not None:
+        given = strict_mailboxes(sender)
+        return tuple(a.lower() for a in given) if given is not None and len(given) == 1 else ()
+    froms, senders = raw.get_all("From"), raw.get_all("Sender")
+    if len(froms) != 1 or len(senders) > 1:
+        return ()
+    authors = strict_mailboxes(froms[0])
+    if authors is None:
+        return ()
+    agent: tuple[str, ...] = ()
+    if senders:
+        parsed = strict_mailboxes(senders[0])
+        if parsed is None or len(parsed) != 1:
+            return ()
+        agent = parsed
+    chosen = agent if len(authors) > 1 and agent else authors + agent
+    return tuple(address.lower() for address in chosen)
+
+
+def _every_author_signed(
+    raw: RawMessage, sender: str | None, reports: tuple[SignerReport, ...]
+) -> bool:
+    """False when From names several authors, no Sender says who sent the
+    message, and some author is not a valid signer (RFC 5322 §3.6.2)."""
+    if sender is not None or raw.get_all("Sender"):
+        return True
+    froms = raw.get_all("From")
+    authors = strict_mailboxes(froms[0]) if len(froms) == 1 else None
+    if authors is None or len(authors) < 2:
+        return True
+    signed_by = {r.email.lower() for r in reports if r.valid and r.email}
+    return all(author.lower() in signed_by for author in authors)
 
 
 def _certificate_emails(certificate: x509.Certificate) -> tuple[str, ...]:
